@@ -21,7 +21,9 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod counters;
 pub mod decision;
+pub mod state;
 pub mod time;
 pub mod wire;
