@@ -22,8 +22,14 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod cookie;
 pub mod counters;
 pub mod decision;
+pub mod device;
+pub mod events;
+pub mod regs;
+pub mod siphash;
 pub mod state;
+pub mod table;
 pub mod time;
 pub mod wire;
