@@ -27,6 +27,8 @@ pub mod counters;
 pub mod decision;
 pub mod device;
 pub mod events;
+#[cfg(feature = "std")]
+pub mod nic;
 pub mod regs;
 pub mod siphash;
 pub mod state;
