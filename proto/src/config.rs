@@ -9,7 +9,9 @@ use crate::time::Duration;
 pub type Key128 = [u64; 2];
 
 /// SYN-cookie mode of a listener (Linux `tcp_syncookies` semantics, per listener).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum CookieMode {
     /// 0: never send cookies; connections are tracked only.
@@ -57,7 +59,12 @@ pub struct ProxyOptions {
 impl Default for ProxyOptions {
     /// The xdp_synproxy selftest's settings: `--mss 1460 --wscale 7 --sack-perm --timestamp`.
     fn default() -> Self {
-        ProxyOptions { mss: 1460, wscale: 7, sack_perm: true, timestamps: true }
+        ProxyOptions {
+            mss: 1460,
+            wscale: 7,
+            sack_perm: true,
+            timestamps: true,
+        }
     }
 }
 
@@ -119,7 +126,10 @@ impl Default for NicConfig {
     fn default() -> Self {
         NicConfig {
             listeners: heapless::Vec::new(),
-            cookie_key: [[0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908], [0x1716_1514_1312_1110, 0x1f1e_1d1c_1b1a_1918]],
+            cookie_key: [
+                [0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908],
+                [0x1716_1514_1312_1110, 0x1f1e_1d1c_1b1a_1918],
+            ],
             proxy: ProxyOptions::default(),
             flood_syn_rate: 1000,
             flood_pending: 256,
@@ -140,6 +150,8 @@ impl Default for NicConfig {
 impl NicConfig {
     /// The listener a SYN to `addr:port` on the host side hits, if any.
     pub fn listener(&self, addr: [u8; 4], port: u16) -> Option<&Listener> {
-        self.listeners.iter().find(|l| l.port == port && (l.addr == addr || l.addr == [0; 4]))
+        self.listeners
+            .iter()
+            .find(|l| l.port == port && (l.addr == addr || l.addr == [0; 4]))
     }
 }

@@ -103,8 +103,8 @@ pub enum PuntReason {
     Ipv4Fragment,
     /// IPv6: parsed and flagged, not tracked in hardware.
     Ipv6,
-    /// IPv4 header with options the pipeline does not edit when it must generate or rewrite.
-    Ipv4Options,
+    /// Headers that could not be parsed (truncated, bad lengths): the firmware counts and drops.
+    Malformed,
 }
 
 impl PuntReason {
@@ -113,7 +113,7 @@ impl PuntReason {
         match self {
             PuntReason::Ipv4Fragment => C::Ipv4Fragments,
             PuntReason::Ipv6 => C::Ipv6Frames,
-            PuntReason::Ipv4Options => C::FramesPunted,
+            PuntReason::Malformed => C::MalformedFrames,
         }
     }
 }
@@ -137,7 +137,10 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn new(verdict: Verdict) -> Self {
-        Outcome { verdict, replies: heapless::Vec::new() }
+        Outcome {
+            verdict,
+            replies: heapless::Vec::new(),
+        }
     }
     /// Whether the input frame leaves through the other port.
     pub fn passes(&self) -> bool {

@@ -29,9 +29,12 @@ pub mod device;
 pub mod events;
 #[cfg(feature = "std")]
 pub mod nic;
+pub mod policy;
 pub mod regs;
 pub mod siphash;
 pub mod state;
+pub mod synproxy;
 pub mod table;
 pub mod time;
+pub mod tracker;
 pub mod wire;

@@ -2,7 +2,9 @@
 
 /// The 11 states of RFC 9293 §3.3.2 (CLOSED, the "fictional" one, included). The discriminant is
 /// the 4-bit code the hardware table, events and registers carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum TcpState {
     Closed = 0,

@@ -49,7 +49,9 @@ pub mod flags {
 }
 
 /// A flow in canonical orientation: the peer is on the wire side, the host on the host side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct FlowKey {
     pub peer_addr: [u8; 4],
     pub host_addr: [u8; 4],
@@ -188,9 +190,15 @@ pub struct Geometry {
 
 impl Geometry {
     /// The large configuration, for boards with UltraRAM (Alveo U50/U250): 256 Ki x 4 = 1 Mi.
-    pub const LARGE: Geometry = Geometry { buckets: 1 << 18, ways: 4 };
+    pub const LARGE: Geometry = Geometry {
+        buckets: 1 << 18,
+        ways: 4,
+    };
     /// The small configuration, fitting an ECP5-45k's block RAM: 1 Ki x 4 = 4 Ki entries.
-    pub const SMALL: Geometry = Geometry { buckets: 1 << 10, ways: 4 };
+    pub const SMALL: Geometry = Geometry {
+        buckets: 1 << 10,
+        ways: 4,
+    };
 
     pub const fn capacity(&self) -> usize {
         (self.buckets * self.ways) as usize
@@ -227,8 +235,15 @@ pub struct Table {
 #[cfg(feature = "std")]
 impl Table {
     pub fn new(geometry: Geometry) -> Table {
-        assert!(geometry.buckets.is_power_of_two() && geometry.ways > 0, "bad table geometry");
-        Table { geometry, slots: std::vec![None; geometry.capacity()], occupied: 0 }
+        assert!(
+            geometry.buckets.is_power_of_two() && geometry.ways > 0,
+            "bad table geometry"
+        );
+        Table {
+            geometry,
+            slots: std::vec![None; geometry.capacity()],
+            occupied: 0,
+        }
     }
 
     pub fn geometry(&self) -> Geometry {
@@ -285,7 +300,10 @@ impl Table {
 
     /// Occupied slots with their entries, in slot order (what a bulk dump transfers).
     pub fn iter(&self) -> impl Iterator<Item = (u32, &Entry)> {
-        self.slots.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
     }
 }
 
@@ -294,7 +312,12 @@ mod tests {
     use super::*;
 
     fn key(n: u8) -> FlowKey {
-        FlowKey { peer_addr: [10, 0, 0, n], host_addr: [10, 0, 1, 1], peer_port: 40000 + n as u16, host_port: 80 }
+        FlowKey {
+            peer_addr: [10, 0, 0, n],
+            host_addr: [10, 0, 1, 1],
+            peer_port: 40000 + n as u16,
+            host_port: 80,
+        }
     }
 
     #[test]
@@ -318,17 +341,30 @@ mod tests {
 
     #[test]
     fn bucket_overflow_refuses_without_evicting() {
-        let mut t = Table::new(Geometry { buckets: 4, ways: 2 });
+        let mut t = Table::new(Geometry {
+            buckets: 4,
+            ways: 2,
+        });
         let h = 6; // every key aimed at bucket 2
-        let s0 = t.insert(Entry::new(key(1), TcpState::Established), h).unwrap();
-        let s1 = t.insert(Entry::new(key(2), TcpState::Established), h).unwrap();
+        let s0 = t
+            .insert(Entry::new(key(1), TcpState::Established), h)
+            .unwrap();
+        let s1 = t
+            .insert(Entry::new(key(2), TcpState::Established), h)
+            .unwrap();
         assert_eq!((s0, s1), (4, 5));
         assert!(t.bucket_full(h));
-        assert_eq!(t.insert(Entry::new(key(3), TcpState::Established), h), Err(InsertError::BucketFull));
+        assert_eq!(
+            t.insert(Entry::new(key(3), TcpState::Established), h),
+            Err(InsertError::BucketFull)
+        );
         assert_eq!(t.lookup(&key(2), h), Some(5));
         assert_eq!(t.lookup(&key(3), h), None);
         t.remove(s0);
-        assert_eq!(t.insert(Entry::new(key(3), TcpState::Established), h), Ok(4));
+        assert_eq!(
+            t.insert(Entry::new(key(3), TcpState::Established), h),
+            Ok(4)
+        );
         assert_eq!(t.occupancy(), 2);
     }
 }

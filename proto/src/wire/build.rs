@@ -45,7 +45,11 @@ pub struct BuildError;
 impl SegmentSpec<'_> {
     /// Bytes the frame occupies.
     pub fn len(&self) -> usize {
-        14 + if self.vlan_tci.is_some() { 4 } else { 0 } + 20 + 20 + self.options.len() + self.payload.len()
+        14 + if self.vlan_tci.is_some() { 4 } else { 0 }
+            + 20
+            + 20
+            + self.options.len()
+            + self.payload.len()
     }
 
     /// Never empty: there is always at least a header.
@@ -56,7 +60,7 @@ impl SegmentSpec<'_> {
     /// Write the frame into `out`; returns its length.
     pub fn write(&self, out: &mut [u8]) -> Result<usize, BuildError> {
         let len = self.len();
-        if out.len() < len || self.options.len() % 4 != 0 || self.options.len() > 40 {
+        if out.len() < len || !self.options.len().is_multiple_of(4) || self.options.len() > 40 {
             return Err(BuildError);
         }
         let out = &mut out[..len];
@@ -77,7 +81,8 @@ impl SegmentSpec<'_> {
             h[1] = self.tos;
             h[2..4].copy_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
             h[4..6].copy_from_slice(&self.ip_id.to_be_bytes());
-            h[6..8].copy_from_slice(&(if self.dont_fragment { 0x4000u16 } else { 0 }).to_be_bytes());
+            h[6..8]
+                .copy_from_slice(&(if self.dont_fragment { 0x4000u16 } else { 0 }).to_be_bytes());
             h[8] = self.ttl;
             h[9] = super::IPPROTO_TCP;
             h[10..12].fill(0);
@@ -125,5 +130,6 @@ impl SegmentSpec<'_> {
 pub fn checksums_ok(frame: &[u8], ip: &super::Ipv4Info, tcp: &super::TcpInfo) -> bool {
     let ih = &frame[ip.offset..ip.offset + ip.header_len];
     let seg = &frame[tcp.offset..ip.offset + ip.total_len as usize];
-    checksum::ipv4_header(ih) == ip.checksum && checksum::tcp_v4(ip.src, ip.dst, seg) == tcp.checksum
+    checksum::ipv4_header(ih) == ip.checksum
+        && checksum::tcp_v4(ip.src, ip.dst, seg) == tcp.checksum
 }

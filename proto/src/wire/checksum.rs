@@ -71,7 +71,7 @@ pub fn update32(hc: u16, old: u32, new: u32) -> u16 {
 /// bytes, so parity is the same). Odd positions contribute byte-swapped.
 pub fn update_bytes(hc: u16, pos: usize, old: &[u8], new: &[u8]) -> u16 {
     debug_assert_eq!(old.len(), new.len());
-    let (so, sn) = if pos % 2 == 0 {
+    let (so, sn) = if pos.is_multiple_of(2) {
         (sum(old), sum(new))
     } else {
         // An odd start: the first byte is the low half of a word. Summing the bytes as if they
@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn rfc1071_example() {
         // RFC 1071 §3 numerical example: sum of 00 01 f2 03 f4 f5 f6 f7 is ddf2.
-        assert_eq!(fold(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7])), 0xddf2);
+        assert_eq!(
+            fold(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7])),
+            0xddf2
+        );
     }
 
     /// RFC 1624 §4 example: Eqn. 3 gives 0x0000 where RFC 1141's Eqn. 2 gave 0xFFFF.

@@ -12,7 +12,9 @@ pub mod tcp_options;
 pub use build::{GenFrame, SegmentSpec, GEN_FRAME_CAP};
 pub use tcp_options::{SackBlock, TcpOptions, Timestamp};
 
-use etherparse::{Ethernet2HeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, SingleVlanHeaderSlice, TcpHeaderSlice};
+use etherparse::{
+    Ethernet2HeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, SingleVlanHeaderSlice, TcpHeaderSlice,
+};
 
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_IPV6: u16 = 0x86DD;
@@ -179,7 +181,8 @@ pub fn parse(frame: &[u8]) -> Result<Frame, ParseError> {
     let mut l3 = eth.slice().len();
     let mut vlan_tci = None;
     if ethertype == ETHERTYPE_VLAN {
-        let vlan = SingleVlanHeaderSlice::from_slice(&frame[l3..]).map_err(|_| ParseError::TruncatedVlan)?;
+        let vlan = SingleVlanHeaderSlice::from_slice(&frame[l3..])
+            .map_err(|_| ParseError::TruncatedVlan)?;
         vlan_tci = Some(u16::from_be_bytes([vlan.slice()[0], vlan.slice()[1]]));
         ethertype = vlan.ether_type().0;
         l3 += vlan.slice().len();

@@ -115,12 +115,15 @@ impl TcpOptions {
                         offset: base + i + 2,
                     })
                 }
-                KIND_SACK if len >= 10 && (len - 2) % 8 == 0 => {
+                KIND_SACK if len >= 10 && (len - 2).is_multiple_of(8) => {
                     out.sack_offset = Some(base + i + 2);
                     out.sack.clear();
                     for b in body.chunks_exact(8) {
                         // At most 4 blocks fit in 40 bytes, so this never overflows.
-                        let _ = out.sack.push(SackBlock { left: be32(&b[0..4]), right: be32(&b[4..8]) });
+                        let _ = out.sack.push(SackBlock {
+                            left: be32(&b[0..4]),
+                            right: be32(&b[4..8]),
+                        });
                     }
                 }
                 KIND_MD5 => out.md5 = true,
@@ -197,14 +200,26 @@ mod tests {
 
     #[test]
     fn linux_layout_parses_back() {
-        let set = OptionSet { mss: Some(1460), sack_perm: true, timestamp: Some((7, 9)), wscale: Some(7) };
+        let set = OptionSet {
+            mss: Some(1460),
+            sack_perm: true,
+            timestamp: Some((7, 9)),
+            wscale: Some(7),
+        };
         let b = set.to_bytes();
         assert_eq!(b.len(), 20);
         let p = TcpOptions::parse(&b, true, 34);
         assert_eq!(p.mss, Some(1460));
         assert!(p.sack_perm);
         assert_eq!(p.wscale, Some(7));
-        assert_eq!(p.timestamp, Some(Timestamp { tsval: 7, tsecr: 9, offset: 34 + 8 }));
+        assert_eq!(
+            p.timestamp,
+            Some(Timestamp {
+                tsval: 7,
+                tsecr: 9,
+                offset: 34 + 8
+            })
+        );
         assert!(!p.truncated);
     }
 
@@ -224,13 +239,22 @@ mod tests {
         // A lone multi-byte kind in the last byte.
         assert!(TcpOptions::parse(&[KIND_NOP, KIND_MSS], true, 0).truncated);
         // EOL ends the list: what follows is padding.
-        assert_eq!(TcpOptions::parse(&[KIND_EOL, KIND_MSS, 4, 5, 0xB4], true, 0).mss, None);
+        assert_eq!(
+            TcpOptions::parse(&[KIND_EOL, KIND_MSS, 4, 5, 0xB4], true, 0).mss,
+            None
+        );
     }
 
     /// Conformance 45: WS and MSS on a non-SYN segment are ignored.
     #[test]
     fn conformance_45_syn_only_options() {
-        let b = OptionSet { mss: Some(1460), sack_perm: true, timestamp: None, wscale: Some(7) }.to_bytes();
+        let b = OptionSet {
+            mss: Some(1460),
+            sack_perm: true,
+            timestamp: None,
+            wscale: Some(7),
+        }
+        .to_bytes();
         let p = TcpOptions::parse(&b, false, 0);
         assert_eq!((p.mss, p.wscale, p.sack_perm), (None, None, false));
     }
@@ -249,9 +273,18 @@ mod tests {
         }
         b.extend_from_slice(&[KIND_TFO, 6, 1, 2, 3, 4, KIND_MPTCP, 4, 0x21, 0, KIND_MD5, 2]);
         let p = TcpOptions::parse(&b, false, 100);
-        assert_eq!(p.sack.as_slice(), &[SackBlock { left: 1, right: 2 }, SackBlock { left: 3, right: 4 }]);
+        assert_eq!(
+            p.sack.as_slice(),
+            &[
+                SackBlock { left: 1, right: 2 },
+                SackBlock { left: 3, right: 4 }
+            ]
+        );
         assert_eq!(p.sack_offset, Some(104));
-        assert_eq!((p.tfo_cookie_len, p.mptcp_subtype, p.md5), (Some(4), Some(2), true));
+        assert_eq!(
+            (p.tfo_cookie_len, p.mptcp_subtype, p.md5),
+            (Some(4), Some(2), true)
+        );
         // SACK with a bad length ((len-2) % 8 != 0) is not taken.
         let p = TcpOptions::parse(&[KIND_SACK, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0], false, 0);
         assert!(p.sack.is_empty());
