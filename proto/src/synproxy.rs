@@ -107,7 +107,10 @@ pub fn cookie_synack(
             sack_ok: o.sack_perm && cfg.proxy.sack_perm,
             ecn_ok: false,
         };
-        set.timestamp = Some((cookie::init_timestamp_synproxy(&opts, now.ts_clock_ms()), ts.tsval));
+        set.timestamp = Some((
+            cookie::init_timestamp_synproxy(&opts, now.ts_clock_ms()),
+            ts.tsval,
+        ));
         set.sack_perm = opts.sack_ok;
         set.wscale = o.wscale.map(|_| cfg.proxy.wscale);
     }
@@ -153,7 +156,10 @@ pub fn check_cookie_ack(
     let (options, ts) = match tcp.options.timestamp {
         // synproxy_check_timestamp_cookie: decoded without sysctl checks (the cookie in the
         // sequence number is what authenticates; the TS bits only carry the options).
-        Some(t) => (cookie::decode_timestamp_synproxy(t.tsecr), Some((t.tsval, t.tsecr))),
+        Some(t) => (
+            cookie::decode_timestamp_synproxy(t.tsecr),
+            Some((t.tsval, t.tsecr)),
+        ),
         // cookie_timestamp_decode: an ACK without TS gets no WS, no SACK, no TS.
         None => (
             CookieOptions {
