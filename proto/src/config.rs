@@ -88,6 +88,13 @@ impl Default for Keepalive {
     }
 }
 
+/// The longest timeout an entry timer (TIME-WAIT, FIN-WAIT, SYN-RECEIVED, idle) can have:
+/// 2^15 - 1 s (9 h 6 min). Entries carry a 16-bit whole-second stamp (see [`crate::table`]), so
+/// an age is exact modulo 2^16 s; with timeouts at most 2^15 s, a timer sweep that visits every
+/// entry at least every 2^15 s never mistakes an expired entry for a fresh one. Longer configured
+/// timeouts are clamped to this (and refused by the register encoder).
+pub const MAX_ENTRY_TIMEOUT: Duration = Duration::from_secs(32_767);
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NicConfig {
@@ -108,7 +115,9 @@ pub struct NicConfig {
     pub syn_recv_timeout: Duration,
     /// How long the SYN proxy waits for the host's SYN-ACK before retransmitting its SYN.
     pub proxy_syn_rto: Duration,
-    /// Idle ESTABLISHED expiry (conntrack: 5 days).
+    /// Idle ESTABLISHED (and CLOSE-WAIT) expiry. conntrack uses 5 days; an entry's 16-bit
+    /// second stamp cannot measure that, so the default is 8 h and [`MAX_ENTRY_TIMEOUT`] caps it.
+    /// An expired connection that speaks again is still forwarded (untracked, `loose`).
     pub established_idle: Duration,
     /// CLOSE-WAIT age that raises an alarm naming the connection.
     pub close_wait_alarm: Duration,
@@ -137,7 +146,7 @@ impl Default for NicConfig {
             fin_timeout: Duration::from_secs(60),
             syn_recv_timeout: Duration::from_secs(60),
             proxy_syn_rto: Duration::from_secs(1),
-            established_idle: Duration::from_secs(432_000),
+            established_idle: Duration::from_secs(28_800),
             close_wait_alarm: Duration::from_secs(300),
             keepalive: Keepalive::default(),
             rfc1337: false,

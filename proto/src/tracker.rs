@@ -394,8 +394,14 @@ pub fn on_host(e: &mut Entry, tcp: &TcpInfo, now: Instant) {
             CloseWait => LastAck,
             s => s,
         };
-    } else if f.ack() && e.state == SynReceived && e.has(flags::SIM_OPEN) && tcp.ack == e.peer_end {
-        // Simultaneous open: the host acknowledged the peer's SYN-ACK.
+    } else if f.ack()
+        && !f.syn()
+        && e.state == SynReceived
+        && e.has(flags::SIM_OPEN)
+        && tcp.ack == e.peer_end
+    {
+        // Simultaneous open: the host acknowledged the peer's SYN-ACK (its own SYN-ACK, which
+        // also acknowledges the peer's SYN, leaves it in SYN-RECEIVED: RFC 9293 Fig. 7).
         e.state = Established;
     }
 }

@@ -737,7 +737,7 @@ fn busy_config() -> NicConfig {
         fin_timeout: Duration::from_secs(20),
         syn_recv_timeout: Duration::from_millis(63_000),
         proxy_syn_rto: Duration::from_millis(250),
-        established_idle: Duration::from_secs(86_400 * 30),
+        established_idle: Duration::from_secs(32_767),
         close_wait_alarm: Duration::from_secs(600),
         keepalive: Keepalive {
             enabled: true,
@@ -808,6 +808,16 @@ fn config_encode_rejects_what_registers_cannot_carry() {
         ..NicConfig::default()
     };
     assert_eq!(field(&c), "FIN_TIMEOUT_MS");
+    let c = NicConfig {
+        established_idle: Duration::from_secs(32_768),
+        ..NicConfig::default()
+    };
+    assert_eq!(field(&c), "ESTABLISHED_IDLE_S", "over MAX_ENTRY_TIMEOUT");
+    let c = NicConfig {
+        time_wait: Duration::from_secs(40_000),
+        ..NicConfig::default()
+    };
+    assert_eq!(field(&c), "TIME_WAIT_MS", "over MAX_ENTRY_TIMEOUT");
     let c = NicConfig {
         proxy_syn_rto: Duration::from_secs(50 * 86_400),
         ..NicConfig::default()
@@ -883,6 +893,13 @@ fn config_decode_rejects_bad_register_values() {
         decode_after(&[(cfg::KA_PROBES, 256)]),
         Err(ConfigError::OutOfRange {
             field: "KA_PROBES",
+            ..
+        })
+    ));
+    assert!(matches!(
+        decode_after(&[(cfg::ESTABLISHED_IDLE_S, 40_000)]),
+        Err(ConfigError::OutOfRange {
+            field: "ESTABLISHED_IDLE_S",
             ..
         })
     ));

@@ -3,7 +3,7 @@
 //! Cookie arithmetic cases (1-15) are in cookie_conformance.rs; model-level scenarios in
 //! scenarios.rs.
 
-use proto::config::{CookieMode, Listener, NicConfig};
+use proto::config::{CookieMode, Listener, NicConfig, MAX_ENTRY_TIMEOUT};
 use proto::cookie;
 use proto::counters::Counter;
 use proto::decision::{DropReason, Outcome, Port, PuntReason, Verdict};
@@ -836,4 +836,274 @@ fn bad_checksum_is_dropped() {
     let out: Outcome = n.process(Port::Wire, &mut syn, T0);
     assert_eq!(out.verdict, Verdict::Drop(DropReason::BadChecksum));
     assert_eq!(n.counter(Counter::InCsumErrors), 1);
+}
+
+/// The host opens (SYN-SENT, an outbound connection), with timestamps and WS 7.
+fn outbound() -> Nic {
+    let mut n = nic(CookieMode::Off);
+    let o = opts(OptionSet {
+        mss: Some(1460),
+        sack_perm: true,
+        timestamp: Some((5000, 0)),
+        wscale: Some(7),
+    });
+    let out = n.process(Port::Host, &mut from_host(SISN, 0, SYN, 64240, &o, &[]), T0);
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::SynSent));
+    n
+}
+
+#[test]
+fn conformance_26_simultaneous_open() {
+    let mut n = outbound();
+    // The peer's SYN crosses ours: SYN-RECEIVED, marked as a simultaneous open.
+    let o = opts(OptionSet {
+        mss: Some(1460),
+        sack_perm: true,
+        timestamp: Some((1000, 0)),
+        wscale: Some(7),
+    });
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN, 0, SYN, 64240, &o, &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::SynReceived));
+    let e = *n.table().iter().next().unwrap().1;
+    assert_ne!(e.flags & proto::table::flags::SIM_OPEN, 0);
+    assert_ne!(e.flags & proto::table::flags::OUTBOUND, 0);
+    // Each side answers with SYN-ACK; the peer's acknowledges our SYN: ESTABLISHED.
+    let o = opts(OptionSet {
+        mss: Some(1460),
+        sack_perm: true,
+        timestamp: Some((5001, 1000)),
+        wscale: Some(7),
+    });
+    let out = n.process(
+        Port::Host,
+        &mut from_host(SISN, ISN + 1, SYN | ACK, 64240, &o, &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::SynReceived));
+    let o = opts(OptionSet {
+        mss: Some(1460),
+        sack_perm: true,
+        timestamp: Some((1001, 5000)),
+        wscale: Some(7),
+    });
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN, SISN + 1, SYN | ACK, 64240, &o, &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::Established));
+    let states: Vec<_> = n.drain_events().map(|t| (t.old, t.new)).collect();
+    assert_eq!(
+        states,
+        [
+            (TcpState::Closed, TcpState::SynSent),
+            (TcpState::SynSent, TcpState::SynReceived),
+            (TcpState::SynReceived, TcpState::Established)
+        ]
+    );
+    assert_eq!(n.counter(Counter::ActiveOpens), 1);
+}
+
+#[test]
+fn conformance_27_ack_in_syn_sent() {
+    // From the peer (conntrack REPLY): ignored — passed to the host, which answers it, and the
+    // state is untouched.
+    let mut n = outbound();
+    let before = *n.table().iter().next().unwrap().1;
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN, SISN + 1, ACK, 100, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(*n.table().iter().next().unwrap().1, before);
+    // A RST that does not acknowledge our SYN is not acceptable in SYN-SENT (RFC 9293 §3.10.7.3).
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN, SISN + 7, RST | ACK, 0, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Drop(DropReason::RstOutOfWindow));
+    assert_eq!(state_of(&n), Some(TcpState::SynSent));
+    // A SYN-ACK acknowledging something else is dropped: the host would only answer it with a
+    // RST.
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN, SISN + 9, SYN | ACK, 100, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Drop(DropReason::AckOutOfRange));
+    // From the host (conntrack ORIGINAL): the host is trusted (docs/model.md), so its segments
+    // are forwarded; they do not move the state either.
+    let out = n.process(
+        Port::Host,
+        &mut from_host(SISN + 1, ISN + 1, ACK, 100, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::SynSent));
+}
+
+#[test]
+fn conformance_30_old_rst_invalid_in_window_rst_keeps_established() {
+    let mut n = tracked();
+    // The peer sends 1000 bytes and the host acknowledges them: RCV.NXT = ISN + 1001.
+    n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, SISN + 1, ACK, 502, &ts(1002), &[7u8; 1000]),
+        T0,
+    );
+    n.process(
+        Port::Host,
+        &mut from_host(SISN + 1, ISN + 1001, ACK, 500, &[], &[]),
+        T0,
+    );
+    // A RST below what the host has acknowledged: invalid, dropped.
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, 0, RST, 0, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Drop(DropReason::RstOutOfWindow));
+    // In the window but not exact: ESTABLISHED stays (with a challenge ACK).
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1500, 0, RST, 0, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Drop(DropReason::Challenged));
+    assert_eq!(state_of(&n), Some(TcpState::Established));
+    assert_eq!(n.counter(Counter::RstOutOfWindow), 1);
+}
+
+#[test]
+fn conformance_31_timeouts() {
+    // The host endpoint's lifetimes, where they differ from conntrack's (which tracks a
+    // middlebox's view): TIME-WAIT is Linux's TCP_TIMEWAIT_LEN (60 s, not conntrack's 120 s);
+    // an exact RST removes the entry at once (the endpoint has no TCB left; conntrack keeps a
+    // CLOSE entry 10 s); idle ESTABLISHED expiry is 8 h, not 5 days, and configurable up to
+    // MAX_ENTRY_TIMEOUT (an entry's 16-bit second stamp measures no more). SYN-RECEIVED is
+    // conntrack's 60 s.
+    let n = nic(CookieMode::Off);
+    let s = proto::time::Duration::from_secs;
+    assert_eq!(n.timeout(TcpState::Established), s(28_800));
+    assert_eq!(n.timeout(TcpState::SynReceived), s(60));
+    assert_eq!(n.timeout(TcpState::TimeWait), s(60));
+    // ESTABLISHED: kept for its idle time, gone after it.
+    let mut n = tracked();
+    assert_eq!(n.expire(T0 + s(28_800)), 0);
+    assert_eq!(n.expire(T0 + s(28_801)), 1);
+    // A longer configured idle time is clamped to what the stamp can measure.
+    let mut n = tracked();
+    let mut cfg = n.config().clone();
+    cfg.established_idle = s(432_000);
+    n.set_config(cfg);
+    assert_eq!(n.timeout(TcpState::Established), MAX_ENTRY_TIMEOUT);
+    assert_eq!(n.expire(T0 + s(32_767)), 0);
+    assert_eq!(n.expire(T0 + s(32_768)), 1);
+    // A half-open SYN-RECEIVED entry: 60 s.
+    let mut n = nic(CookieMode::Off);
+    n.process(Port::Wire, &mut from_client(ISN, 0, SYN, 100, &[], &[]), T0);
+    assert_eq!(n.expire(T0 + s(60)), 0);
+    assert_eq!(n.expire(T0 + s(61)), 1);
+    // After an exact RST: nothing left to expire.
+    let mut n = tracked();
+    n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, 0, RST, 0, &[], &[]),
+        T0,
+    );
+    assert_eq!(n.table().occupancy(), 0);
+}
+
+#[test]
+fn conformance_37_zero_window_acceptability_is_left_to_the_host() {
+    // The host closes its window. A zero-length ACK at RCV.NXT is acceptable; a 1-byte segment
+    // is not acceptable to the host, but it is a zero-window probe the host must see to answer
+    // with its window (RFC 9293 §3.8.6.1): the NIC passes both, as conntrack does.
+    let mut n = tracked();
+    n.process(
+        Port::Host,
+        &mut from_host(SISN + 1, ISN + 1, ACK, 0, &[], &[]),
+        T0,
+    );
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, SISN + 1, ACK, 502, &ts(1002), &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, SISN + 1, ACK, 502, &ts(1003), b"p"),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::Established));
+}
+
+#[test]
+fn conformance_41_syn_received() {
+    let syn_received = || {
+        let mut n = nic(CookieMode::Off);
+        n.process(Port::Wire, &mut from_client(ISN, 0, SYN, 100, &[], &[]), T0);
+        n.process(
+            Port::Host,
+            &mut from_host(SISN, ISN + 1, SYN | ACK, 65160, &[], &[]),
+            T0,
+        );
+        n
+    };
+    // A retransmitted SYN reaches the host (which resends its SYN-ACK); the state is kept.
+    let mut n = syn_received();
+    let out = n.process(Port::Wire, &mut from_client(ISN, 0, SYN, 100, &[], &[]), T0);
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert_eq!(state_of(&n), Some(TcpState::SynReceived));
+    // An ACK that does not acknowledge the host's SYN-ACK: dropped (conntrack INVALID).
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, SISN + 99, ACK, 100, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Drop(DropReason::AckOutOfRange));
+    assert_eq!(state_of(&n), Some(TcpState::SynReceived));
+    // An exact RST removes the embryonic connection silently (no reply).
+    let out = n.process(
+        Port::Wire,
+        &mut from_client(ISN + 1, 0, RST, 0, &[], &[]),
+        T0,
+    );
+    assert_eq!(out.verdict, Verdict::Forward);
+    assert!(out.replies.is_empty());
+    assert_eq!(n.table().occupancy(), 0);
+}
+
+#[test]
+fn conformance_42_syn_ack_retransmissions_keep_the_entry() {
+    // Linux retransmits the SYN-ACK at t = 0, 1, 3, 7, 15, 31 s and gives up at 63 s; each
+    // retransmission refreshes the NIC's entry, which then lasts `syn_recv_timeout` (60 s)
+    // after the last one.
+    let s = proto::time::Duration::from_secs;
+    let mut n = nic(CookieMode::Off);
+    n.process(Port::Wire, &mut from_client(ISN, 0, SYN, 100, &[], &[]), T0);
+    for t in [0, 1, 3, 7, 15, 31] {
+        assert_eq!(n.expire(T0 + s(t)), 0);
+        let out = n.process(
+            Port::Host,
+            &mut from_host(SISN, ISN + 1, SYN | ACK, 65160, &[], &[]),
+            T0 + s(t),
+        );
+        assert_eq!(out.verdict, Verdict::Forward, "retransmission at {t} s");
+    }
+    assert_eq!(n.expire(T0 + s(63)), 0, "the host still holds the request");
+    assert_eq!(state_of(&n), Some(TcpState::SynReceived));
+    assert_eq!(n.expire(T0 + s(31 + 61)), 1);
 }
