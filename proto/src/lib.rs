@@ -35,6 +35,8 @@ pub mod siphash;
 pub mod state;
 pub mod synproxy;
 pub mod table;
+#[cfg(feature = "std")]
+pub mod testkit;
 pub mod time;
 pub mod tracker;
 pub mod wire;

@@ -480,6 +480,10 @@ impl Nic {
         if let Some(s) = self.table.get_mut(slot) {
             *s = e;
         }
+        if e.has(flags::OUTBOUND) && !before.has(flags::OUTBOUND) {
+            // The host's SYN crossed the peer's: an active open after all.
+            self.count(Counter::ActiveOpens);
+        }
         if e.state != before.state {
             self.transition(slot, key, before.state, e.state, proxied, now);
         }

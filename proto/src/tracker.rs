@@ -380,6 +380,26 @@ pub fn on_host(e: &mut Entry, tcp: &TcpInfo, now: Instant) {
         e.stamp = stamp(now);
         return;
     }
+    if f.syn() && !f.ack() && matches!(e.state, SynReceived) && e.host_end == 0 {
+        // The host's own SYN crossed the peer's (RFC 9293 Fig. 7, seen from the other end): the
+        // host is an active opener that will meet the peer's SYN in SYN-SENT and move to
+        // SYN-RECEIVED, the state the entry already holds. Record its half of the handshake;
+        // the peer's SYN-ACK then completes it (`on_wire_syn_received`).
+        e.host_ws = if e.peer_ws == WS_NONE {
+            WS_NONE
+        } else {
+            tcp.options.wscale_clamped().unwrap_or(WS_NONE)
+        };
+        if e.host_ws == WS_NONE {
+            e.peer_ws = WS_NONE;
+        }
+        e.host_maxwin = tcp.window;
+        e.host_end = tcp.end();
+        e.flags |= flags::SIM_OPEN | flags::OUTBOUND;
+        both_syns_seen(e, tcp.options.timestamp.is_some());
+        e.stamp = stamp(now);
+        return;
+    }
     if after(tcp.end(), e.host_end) {
         e.host_end = tcp.end();
     }
