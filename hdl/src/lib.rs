@@ -1,0 +1,44 @@
+//! # tcpoff-hdl — the hardware pipeline, in rust-hdl
+//!
+//! Every block here is a rust-hdl `Block`: simulated in Rust by [`testbench::Testbench`] and
+//! emitted as Verilog by `tcpoff-hdl-gen` for Verilator and yosys. The tests in `hdl/tests/`
+//! check each block against its software model in `proto`, and the Rust simulation against
+//! Verilator running the generated Verilog.
+//!
+//! ## Blocks
+//! * [`siphash_unit`] — SipHash-2-4 of two 64-bit words, fully pipelined (one hash per clock).
+//! * [`bram`] — simple dual-port block RAM (registered read) that infers ECP5 DP16KD / Xilinx
+//!   RAMB18/RAMB36.
+//! * [`parser`] — the header parser: one `HeaderRecord` per frame (Ethernet, 802.1Q, IPv4, TCP
+//!   and its options with Linux semantics, checksums).
+//!
+//! ## Foundations
+//! * [`lane`] — a 32-bit `Synth` type with `u32`-speed simulation.
+//! * [`testbench`] — the fast single-threaded clock driver.
+//! * [`stream`] — the 64-bit frame stream interfaces and the beat/byte helpers and drivers tests use.
+//! * [`verilog`] — Verilog generation with stable module names.
+//!
+//! ## Writing kernels: rust-hdl 0.46 pitfalls (upstream is frozen; we work around them)
+//! * The Verilog generator emits operators without parentheses, and Verilog's precedence differs
+//!   from Rust's (`a & b == c` is `(a & b) == c` in Rust, `a & (b == c)` in Verilog):
+//!   parenthesise every mixed bitwise/compare sub-expression.
+//! * Integer literals become 32-bit Verilog literals, widening the expression (`x + 1 == y` wraps
+//!   in Rust at the width of `x`, not in Verilog): compare equal widths only, via a `Local` signal.
+//! * One array-index level per kernel; assign every written signal at the top of each kernel
+//!   (otherwise yosys infers latches).
+//! * `Bits<N>` above 32 bits simulates as a bit array, and `<<`, `>>`, `get_bits` allocate: keep
+//!   hot fields at most 32 bits, use [`lane::Lane`] for shifted/rotated data, and use
+//!   [`bram::Bram`] rather than rust-hdl's `RAM` (a `BTreeMap`).
+//! * A `Local` signal's `.val()` is its `next`, i.e. the value assigned *earlier in the same kernel
+//!   run*: assign a local before reading it (a read before the assignment sees the previous delta
+//!   iteration's value and costs extra iterations). Written in order, chained locals are free:
+//!   [`siphash_unit`] chains ten locals per stage and settles in 8 delta iterations per clock cycle.
+#![forbid(unsafe_code)]
+
+pub mod bram;
+pub mod lane;
+pub mod parser;
+pub mod siphash_unit;
+pub mod stream;
+pub mod testbench;
+pub mod verilog;
