@@ -13,10 +13,18 @@
 //! how a synchronous upstream block behaves. After `step()` returns, registered outputs show the
 //! values clocked in at that edge.
 //!
-//! ```ignore
-//! let mut tb = Testbench::new(SipHashUnit::default(), |u| &mut u.clock)?;
-//! tb.valid.next = true;   // Deref to the circuit
+//! ```
+//! use hdl::siphash_unit::{SipHashUnit, SIPHASH_LATENCY};
+//! use hdl::testbench::Testbench;
+//! use rust_hdl::prelude::*;
+//!
+//! let mut tb = Testbench::new(SipHashUnit::default(), |u| &mut u.clock).unwrap();
+//! tb.in_valid.next = true; // Deref to the circuit: set an input between steps
 //! tb.step();
+//! tb.in_valid.next = false;
+//! tb.run(SIPHASH_LATENCY as u64 - 1);
+//! assert!(tb.out_valid.val()); // the request comes out SIPHASH_LATENCY clocks later
+//! assert_eq!(tb.cycles(), SIPHASH_LATENCY as u64);
 //! ```
 
 use rust_hdl::core::check_error::CheckError;

@@ -80,14 +80,13 @@ counters! {
     ActiveOpens = "{} active connection openings",
     /// Linux Tcp: EstabResets — ESTABLISHED/CLOSE_WAIT connections reset.
     EstabResets = "{} connection resets received",
-    /// Linux Tcp: OutRsts — RSTs the NIC generated.
+    /// Linux Tcp: OutRsts — RSTs the NIC generated (the firmware's keepalive and abort paths; the
+    /// pipeline itself never answers with a RST, see docs/model.md).
     OutRsts = "{} resets sent",
     /// Linux TcpExt: TCPChallengeACK.
     TCPChallengeACK = "{} challenge ACKs sent",
     /// Linux TcpExt: TCPSYNChallenge — challenge ACKs answering a SYN in a synchronized state.
     TCPSYNChallenge = "{} SYN challenges",
-    /// Challenge ACKs suppressed by the per-connection 500 ms limiter (tcp_invalid_ratelimit).
-    TCPChallengeACKLimited = "{} challenge ACKs rate-limited",
     /// Linux TcpExt: PAWSEstab — segments dropped by PAWS (RFC 7323).
     PAWSEstab = "{} packets rejected in established connections because of timestamp",
     /// RSTs dropped because their sequence number was outside the window (RFC 5961 §3).
@@ -110,8 +109,6 @@ counters! {
     SynproxyHandoffs = "{} connections handed off to the host by the SYN proxy",
     /// SYNs to the host retransmitted by the SYN proxy (netfilter cookie_retrans).
     SynproxyRetrans = "{} SYNs to the host retransmitted by the SYN proxy",
-    /// Connections (re)opened on a SYN-proxied 4-tuple (netfilter conn_reopened).
-    SynproxyReopened = "{} SYN-proxy connections reopened",
     /// Table entries inserted.
     TableInserts = "{} connection table inserts",
     /// Table entries removed.
@@ -120,11 +117,11 @@ counters! {
     TableFull = "{} connection table inserts failed: bucket full",
     /// Entries removed by timers (TIME_WAIT expiry, idle expiry, half-open detection).
     TableExpired = "{} connection table entries expired",
-    /// Keepalive probes sent by the firmware.
+    /// Keepalive probes sent by the firmware (its timers; the pipeline never counts it).
     KeepaliveProbes = "{} keepalive probes sent",
-    /// Connections reset after keepalive found the peer gone (half-open detection).
+    /// Connections reset after keepalive found the peer gone (half-open detection; firmware).
     KeepaliveResets = "{} connections reset after failed keepalive",
-    /// CLOSE_WAIT age alarms raised (the application never called close()).
+    /// CLOSE_WAIT age alarms raised (the application never called close(); firmware).
     CloseWaitAlarms = "{} CLOSE_WAIT age alarms",
     /// Times the flood detector switched cookie-mode-1 listeners into cookie mode.
     FloodDetected = "{} SYN floods detected",

@@ -1,6 +1,8 @@
 //! Helpers shared by the tool tests (`verilator.rs`, `yosys.rs`).
 #![allow(dead_code)]
 
+pub mod verilated;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
