@@ -43,6 +43,13 @@ pub struct Addr {
     pub port: u16,
 }
 
+impl core::fmt::Display for Addr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [a, b, c, d] = self.ip;
+        write!(f, "{a}.{b}.{c}.{d}:{}", self.port)
+    }
+}
+
 impl Addr {
     pub const fn new(ip: [u8; 4], port: u16) -> Addr {
         Addr { ip, port }

@@ -390,30 +390,45 @@ pub fn run(spec: &WorkloadSpec) -> WorkloadReport {
     }
 }
 
+/// `SYN-SENT -> ESTAB -> ...` in `ss` names.
+fn path(states: &[TcpState]) -> String {
+    let names: Vec<&str> = states.iter().map(|s| s.ss_name()).collect();
+    if names.is_empty() {
+        String::from("(none)")
+    } else {
+        names.join(" -> ")
+    }
+}
+
+/// One line on a client that did not complete: both endpoints' state paths and what went
+/// wrong, and the NIC's view of the flow.
 fn describe(h: &Harness, i: usize, id: EpId, host: Option<EpId>) -> String {
     let ep = h.endpoint(id);
+    let trouble = |reset: bool, timeout: bool| match (reset, timeout) {
+        (true, _) => ", reset",
+        (false, true) => ", timed out",
+        _ => "",
+    };
     let mut s = std::format!(
-        "client {i} {:?}: {:?} rx {} reset {} timeout {}",
+        "client {i} {}: {}{}, {} bytes received",
         ep.local(),
-        ep.history(),
+        path(ep.history()),
+        trouble(ep.was_reset(), ep.timed_out()),
         ep.rx().len(),
-        ep.was_reset(),
-        ep.timed_out()
     );
     match host {
         Some(hid) => {
             let hp = h.endpoint(hid);
             s.push_str(&std::format!(
-                "; host {:?} rx {} reset {} timeout {}",
-                hp.history(),
+                "; host {}{}, {} bytes received",
+                path(hp.history()),
+                trouble(hp.was_reset(), hp.timed_out()),
                 hp.rx().len(),
-                hp.was_reset(),
-                hp.timed_out()
             ));
         }
-        None => s.push_str("; host never accepted"),
+        None => s.push_str("; the host never accepted it"),
     }
     let key: FlowKey = h.key_of(id);
-    s.push_str(&std::format!("; nic {:?}", h.states_of(&key)));
+    s.push_str(&std::format!("; NIC {}", path(&h.states_of(&key))));
     s
 }
