@@ -10,6 +10,7 @@
 
 use crate::bram::Bram;
 use crate::lane::Lane;
+use crate::parser::HeaderParser;
 use crate::siphash_unit::SipHashUnit;
 use rust_hdl::prelude::*;
 
@@ -89,6 +90,11 @@ pub fn tops() -> Vec<Top> {
             name: "bram_512x32_norw",
             build: || generate("bram_512x32_norw", BramTest::collisions_undefined()),
             about: "simple dual-port block RAM, 512 x 32, read-during-write undefined",
+        },
+        Top {
+            name: "header_parser",
+            build: || generate("header_parser", HeaderParser::default()),
+            about: "header parser: 64-bit frame stream in, one header record per frame out",
         },
     ]
 }
