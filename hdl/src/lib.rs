@@ -11,12 +11,15 @@
 //!   RAMB18/RAMB36.
 //! * [`parser`] — the header parser: one `HeaderRecord` per frame (Ethernet, 802.1Q, IPv4, TCP
 //!   and its options with Linux semantics, checksums).
+//! * [`cookie_unit`] — Linux IPv4 SYN-cookie generation and check plus the table hash H0, one
+//!   request per clock (three SipHash units in parallel).
 //!
 //! ## Foundations
 //! * [`lane`] — a 32-bit `Synth` type with `u32`-speed simulation.
 //! * [`testbench`] — the fast single-threaded clock driver.
 //! * [`stream`] — the 64-bit frame stream interfaces and the beat/byte helpers and drivers tests use.
 //! * [`verilog`] — Verilog generation with stable module names.
+//! * [`report`] — yosys resource counts and nextpnr-ecp5 Fmax of the generated modules.
 //!
 //! ## Writing kernels: rust-hdl 0.46 pitfalls (upstream is frozen; we work around them)
 //! * The Verilog generator emits operators without parentheses, and Verilog's precedence differs
@@ -36,8 +39,10 @@
 #![forbid(unsafe_code)]
 
 pub mod bram;
+pub mod cookie_unit;
 pub mod lane;
 pub mod parser;
+pub mod report;
 pub mod siphash_unit;
 pub mod stream;
 pub mod testbench;

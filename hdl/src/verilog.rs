@@ -9,6 +9,7 @@
 //! [`tops`] lists the modules `tcpoff-hdl-gen` writes and the Verilator/yosys tests check.
 
 use crate::bram::Bram;
+use crate::cookie_unit::CookieUnit;
 use crate::lane::Lane;
 use crate::parser::HeaderParser;
 use crate::siphash_unit::SipHashUnit;
@@ -62,6 +63,51 @@ fn rename_top(v: &str, name: &str) -> String {
     out
 }
 
+/// A port of a generated module, as declared in its Verilog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub output: bool,
+    pub name: String,
+    pub width: usize,
+}
+
+/// The ports of `module` as declared in generated Verilog `verilog`, in declaration order
+/// (rust-hdl declares one port per line: `input wire [31:0] name;`). Panics if the module is not
+/// in the text.
+pub fn ports(verilog: &str, module: &str) -> Vec<Port> {
+    let mut lines = verilog
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("module {module}(")));
+    assert!(lines.next().is_some(), "module {module} not found");
+    let mut out = Vec::new();
+    for l in lines {
+        let l = l.trim();
+        if l.starts_with("endmodule") {
+            break;
+        }
+        let output = if l.starts_with("input ") {
+            false
+        } else if l.starts_with("output ") {
+            true
+        } else {
+            continue;
+        };
+        let toks: Vec<&str> = l.trim_end_matches(';').split_whitespace().collect();
+        let name = toks.last().map_or_else(String::new, |t| t.to_string());
+        let width = toks
+            .iter()
+            .find(|t| t.starts_with('['))
+            .and_then(|r| r[1..r.find(':')?].parse::<usize>().ok())
+            .map_or(1, |msb| msb + 1);
+        out.push(Port {
+            output,
+            name,
+            width,
+        });
+    }
+    out
+}
+
 /// A generated top module: its name and a constructor of its circuit.
 pub struct Top {
     pub name: &'static str,
@@ -95,6 +141,11 @@ pub fn tops() -> Vec<Top> {
             name: "header_parser",
             build: || generate("header_parser", HeaderParser::default()),
             about: "header parser: 64-bit frame stream in, one header record per frame out",
+        },
+        Top {
+            name: "cookie_unit",
+            build: || generate("cookie_unit", CookieUnit::default()),
+            about: "IPv4 SYN-cookie generate/check + table hash H0, II = 1, latency 11",
         },
     ]
 }

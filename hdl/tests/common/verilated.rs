@@ -10,51 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// A port of a generated top module.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Port {
-    pub output: bool,
-    pub name: String,
-    pub width: usize,
-}
-
-/// The ports of `module` as declared in its generated Verilog, in declaration order.
-pub fn ports(verilog: &str, module: &str) -> Vec<Port> {
-    let mut lines = verilog
-        .lines()
-        .skip_while(|l| !l.starts_with(&format!("module {module}(")));
-    assert!(lines.next().is_some(), "module {module} not found");
-    let mut out = Vec::new();
-    for l in lines {
-        let l = l.trim();
-        if l.starts_with("endmodule") {
-            break;
-        }
-        let output = if l.starts_with("input ") {
-            false
-        } else if l.starts_with("output ") {
-            true
-        } else {
-            continue;
-        };
-        let toks: Vec<&str> = l.trim_end_matches(';').split_whitespace().collect();
-        let name = toks.last().unwrap().to_string();
-        let width = toks
-            .iter()
-            .find(|t| t.starts_with('['))
-            .map(|r| {
-                let msb: usize = r[1..r.find(':').unwrap()].parse().unwrap();
-                msb + 1
-            })
-            .unwrap_or(1);
-        out.push(Port {
-            output,
-            name,
-            width,
-        });
-    }
-    out
-}
+pub use hdl::verilog::{ports, Port};
 
 pub fn waivers() -> PathBuf {
     verilator_dir().join("waivers.vlt")
