@@ -13,6 +13,8 @@
 //!   and its options with Linux semantics, checksums).
 //! * [`cookie_unit`] — Linux IPv4 SYN-cookie generation and check plus the table hash H0, one
 //!   request per clock (three SipHash units in parallel).
+//! * [`policy_unit`] — the listener table and SYN-flood policy (`proto::policy`): cookie or
+//!   track per SYN, cookie-ACK validation, II = 1.
 //!
 //! ## Foundations
 //! * [`lane`] — a 32-bit `Synth` type with `u32`-speed simulation.
@@ -42,6 +44,7 @@ pub mod bram;
 pub mod cookie_unit;
 pub mod lane;
 pub mod parser;
+pub mod policy_unit;
 pub mod report;
 pub mod siphash_unit;
 pub mod stream;

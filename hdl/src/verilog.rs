@@ -12,6 +12,7 @@ use crate::bram::Bram;
 use crate::cookie_unit::CookieUnit;
 use crate::lane::Lane;
 use crate::parser::HeaderParser;
+use crate::policy_unit::PolicyUnit;
 use crate::siphash_unit::SipHashUnit;
 use rust_hdl::prelude::*;
 
@@ -141,6 +142,11 @@ pub fn tops() -> Vec<Top> {
             name: "header_parser",
             build: || generate("header_parser", HeaderParser::default()),
             about: "header parser: 64-bit frame stream in, one header record per frame out",
+        },
+        Top {
+            name: "policy_unit",
+            build: || generate("policy_unit", PolicyUnit::default()),
+            about: "listener table (16) and SYN-flood policy, II = 1, latency 2",
         },
         Top {
             name: "cookie_unit",
