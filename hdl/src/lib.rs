@@ -15,6 +15,8 @@
 //!   request per clock (three SipHash units in parallel).
 //! * [`policy_unit`] — the listener table and SYN-flood policy (`proto::policy`): cookie or
 //!   track per SYN, cookie-ACK validation, II = 1.
+//! * [`frame_fifo`] — a port's store-and-forward frame buffer: frames wait whole for their
+//!   decision, then leave or are dropped in order.
 //!
 //! ## Foundations
 //! * [`lane`] — a 32-bit `Synth` type with `u32`-speed simulation.
@@ -42,6 +44,7 @@
 
 pub mod bram;
 pub mod cookie_unit;
+pub mod frame_fifo;
 pub mod lane;
 pub mod parser;
 pub mod policy_unit;

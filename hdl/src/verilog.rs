@@ -11,6 +11,7 @@
 use crate::bram::Bram;
 use crate::cookie_unit::CookieUnit;
 use crate::lane::Lane;
+use crate::frame_fifo::FrameFifo;
 use crate::parser::HeaderParser;
 use crate::policy_unit::PolicyUnit;
 use crate::siphash_unit::SipHashUnit;
@@ -142,6 +143,11 @@ pub fn tops() -> Vec<Top> {
             name: "header_parser",
             build: || generate("header_parser", HeaderParser::default()),
             about: "header parser: 64-bit frame stream in, one header record per frame out",
+        },
+        Top {
+            name: "frame_fifo_256",
+            build: || generate("frame_fifo_256", FrameFifo::<8>::default()),
+            about: "store-and-forward frame buffer, 256 beats (2 KiB), 16 frames",
         },
         Top {
             name: "policy_unit",
