@@ -15,6 +15,8 @@
 //!   request per clock (three SipHash units in parallel).
 //! * [`policy_unit`] — the listener table and SYN-flood policy (`proto::policy`): cookie or
 //!   track per SYN, cookie-ACK validation, II = 1.
+//! * [`editor`] — the frame editor: seq/ack/SACK/TS rewrites of SYN-proxied segments at full
+//!   stream rate, with [`csum_update`] computing the new values and the RFC 1624 checksum.
 //! * [`frame_fifo`] — a port's store-and-forward frame buffer: frames wait whole for their
 //!   decision, then leave or are dropped in order.
 //!
@@ -44,6 +46,8 @@
 
 pub mod bram;
 pub mod cookie_unit;
+pub mod csum_update;
+pub mod editor;
 pub mod frame_fifo;
 pub mod lane;
 pub mod parser;

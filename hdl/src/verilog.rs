@@ -10,6 +10,8 @@
 
 use crate::bram::Bram;
 use crate::cookie_unit::CookieUnit;
+use crate::csum_update::CsumUpdate;
+use crate::editor::FrameEditor;
 use crate::lane::Lane;
 use crate::frame_fifo::FrameFifo;
 use crate::parser::HeaderParser;
@@ -158,6 +160,16 @@ pub fn tops() -> Vec<Top> {
             name: "cookie_unit",
             build: || generate("cookie_unit", CookieUnit::default()),
             about: "IPv4 SYN-cookie generate/check + table hash H0, II = 1, latency 11",
+        },
+        Top {
+            name: "csum_update",
+            build: || generate("csum_update", CsumUpdate::default()),
+            about: "frame editor stage 1: new seq/ack/SACK/TS values + RFC 1624 checksum, II = 1, latency 3",
+        },
+        Top {
+            name: "frame_editor",
+            build: || generate("frame_editor", FrameEditor::default()),
+            about: "frame editor: SYN-proxy rewrites at full stream rate, stream latency 1",
         },
     ]
 }
