@@ -15,6 +15,8 @@
 //!   request per clock (three SipHash units in parallel).
 //! * [`policy_unit`] — the listener table and SYN-flood policy (`proto::policy`): cookie or
 //!   track per SYN, cookie-ACK validation, II = 1.
+//! * [`conn_table`] — the connection table: buckets x 4 ways in block RAM, II = 1, write-backs
+//!   forwarded to the lookups behind them.
 //! * [`editor`] — the frame editor: seq/ack/SACK/TS rewrites of SYN-proxied segments at full
 //!   stream rate, with [`csum_update`] computing the new values and the RFC 1624 checksum.
 //! * [`frame_fifo`] — a port's store-and-forward frame buffer: frames wait whole for their
@@ -45,6 +47,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bram;
+pub mod conn_table;
 pub mod cookie_unit;
 pub mod csum_update;
 pub mod editor;

@@ -9,6 +9,7 @@
 //! [`tops`] lists the modules `tcpoff-hdl-gen` writes and the Verilator/yosys tests check.
 
 use crate::bram::Bram;
+use crate::conn_table::{ConnTableSmall, ConnTableTest};
 use crate::cookie_unit::CookieUnit;
 use crate::csum_update::CsumUpdate;
 use crate::editor::FrameEditor;
@@ -160,6 +161,16 @@ pub fn tops() -> Vec<Top> {
             name: "cookie_unit",
             build: || generate("cookie_unit", CookieUnit::default()),
             about: "IPv4 SYN-cookie generate/check + table hash H0, II = 1, latency 11",
+        },
+        Top {
+            name: "conn_table_16x4",
+            build: || generate("conn_table_16x4", ConnTableTest::default()),
+            about: "connection table, 16 buckets x 4 ways (test size), II = 1, latency 2, D = 1",
+        },
+        Top {
+            name: "conn_table_1kx4",
+            build: || generate("conn_table_1kx4", ConnTableSmall::default()),
+            about: "connection table, Geometry::SMALL (1 Ki buckets x 4 ways), II = 1, latency 2, D = 1",
         },
         Top {
             name: "csum_update",
