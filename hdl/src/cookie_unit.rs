@@ -7,10 +7,10 @@
 //! ## Interface
 //! * `clock` in. No reset: the valid bits power up clear.
 //! * Throughput: one request per clock (initiation interval 1), no back-pressure, no stall.
-//! * Latency [`COOKIE_LATENCY`] = 11: a request presented during cycle `t` (sampled at the edge
-//!   ending cycle `t`) has its result on the outputs during cycle `t + 11`. With
-//!   [`crate::testbench::Testbench`]: set the inputs, `step()`; after the eleventh `step()`
-//!   counted from that one (inclusive) the outputs show the result.
+//! * Latency [`COOKIE_LATENCY`] = [`SIPHASH_LATENCY`] + 1 = 21: a request presented during cycle
+//!   `t` (sampled at the edge ending cycle `t`) has its result on the outputs during cycle
+//!   `t + 21`. With [`crate::testbench::Testbench`]: set the inputs, `step()`; after the 21st
+//!   `step()` counted from that one (inclusive) the outputs show the result.
 //! * Request inputs, sampled on every rising edge:
 //!
 //! | port | width | meaning |
@@ -36,7 +36,7 @@
 //!   k0_lo`). Registers elsewhere hold them; they are quasi-static. They are sampled with each
 //!   request (inside the SipHash units' first stage), so a change takes effect exactly from the
 //!   requests presented after it: there is no window in which a request mixes two secrets.
-//! * Outputs, registered, all for the request of 11 cycles earlier:
+//! * Outputs, registered, all for the request of [`COOKIE_LATENCY`] cycles earlier:
 //!
 //! | port | width | meaning |
 //! |---|---|---|
@@ -54,9 +54,9 @@
 //! path is not gated); `age_ok` and `cookie_ok` are gated by `out_valid`.
 //!
 //! ## Structure
-//! Three [`SipHashUnit`]s (latency 10) run in parallel on the same message words
-//! (`siphash_4u32(saddr, daddr, sport << 16 | dport, count)` as a little-endian Linux host builds
-//! it, [`SipHashInput::cookie_v4`](crate::siphash_unit::SipHashInput::cookie_v4)):
+//! Three [`SipHashUnit`]s (latency [`SIPHASH_LATENCY`] = 20) run in parallel on the same message
+//! words (`siphash_4u32(saddr, daddr, sport << 16 | dport, count)` as a little-endian Linux host
+//! builds it, [`SipHashInput::cookie_v4`](crate::siphash_unit::SipHashInput::cookie_v4)):
 //!
 //! | unit | key | count word | its valid / tag lines carry |
 //! |---|---|---|---|
@@ -73,26 +73,27 @@
 //! * GENERATE: `pre = isn + (count << 24)`, `aux = mss_index`;
 //! * CHECK: `pre = ack_cookie - isn`, `aux = count & 0xFF`.
 //!
-//! The final stage (cycle `t + 10`, registered into the outputs) does the arithmetic of
+//! The final stage (cycle `t + 20`, registered into the outputs) does the arithmetic of
 //! `secure_tcp_syn_cookie` / `check_tcp_syn_cookie`:
 //! * GENERATE: `syn_cookie = H0 + pre + ((H1(count) + mss_index) & COOKIEMASK)`;
 //! * CHECK: `v = pre - H0` (= `cookie - (H0 + sseq)`), `diff = (count - (v >> 24)) & 0xFF`,
 //!   `H1 = diff == 1 ? H1(count - 1) : H1(count)`, `m = (v - H1) & COOKIEMASK`;
 //!   `age_ok = diff < 2`, `cookie_ok = age_ok && m < 4`, `cookie_mss_index = m & 3`.
 //!
-//! Registers: 3 SipHash units (2714 bits each, their 9-bit valid/tag lines included), 10 x 32
-//! `pre` bits, and 1 + 2 + 16 + 5 x 32 + 1 + 1 + 2 output bits = 8645. Synthesis merges what the
-//! units share (the message delay lines, H0's zero count word, and the first 1.5 rounds of the
-//! two H1 units, whose inputs differ only in the count word): yosys `synth_ecp5` keeps 7685 FF
-//! (docs/hdl.md has the measured counts).
+//! Registers: 3 SipHash units (5684 bits each, their 9-bit valid/tag lines included), 20 x 32
+//! `pre` bits, and 1 + 2 + 16 + 5 x 32 + 1 + 1 + 2 output bits = 17875. Synthesis merges what the
+//! units share (the message delay lines, H0's zero count word, and the first rounds of the two
+//! H1 units, whose inputs differ only in the count word): with the earlier 10-stage SipHash unit
+//! (2714 bits, 8645 in all) yosys `synth_ecp5` kept 7685 FF (docs/hdl.md has the measured
+//! counts).
 
 use crate::lane::Lane;
-use crate::siphash_unit::SipHashUnit;
+use crate::siphash_unit::{SipHashUnit, SIPHASH_LATENCY};
 use rust_hdl::prelude::*;
 
 /// Clocks from a request's sampling edge to its result on the outputs: the SipHash units'
-/// [`crate::siphash_unit::SIPHASH_LATENCY`] (10) plus the final stage.
-pub const COOKIE_LATENCY: usize = 11;
+/// [`SIPHASH_LATENCY`] plus the final stage.
+pub const COOKIE_LATENCY: usize = SIPHASH_LATENCY + 1;
 /// Width of the opaque tag carried with each request.
 pub const COOKIE_TAG_BITS: usize = 16;
 /// `in_kind`: H0 (the table hash) only.
@@ -182,6 +183,8 @@ pub struct CookieUnit {
     r_mssind: DFF<Bits<2>>,
 
     // ---- final-stage locals
+    /// `pre` out of its delay line.
+    pre_last: Signal<Local, Lane>,
     /// `aux` as a lane: GENERATE the MSS index, CHECK `count & 0xFF`.
     aux: Signal<Local, Lane>,
     /// CHECK: `v = cookie - (H0 + sseq)`.
@@ -207,7 +210,7 @@ impl Logic for CookieUnit {
             self, clock, r_valid, r_kind, r_tag, r_h0, r_h0_hi, r_h1, r_h1_hi, r_cookie, r_age_ok,
             r_ok, r_mssind
         );
-        for s in 0..10 {
+        for s in 0..NP {
             self.pre[s].clock.next = self.clock.val();
         }
         self.sh0.clock.next = self.clock.val();
@@ -242,8 +245,13 @@ impl Logic for CookieUnit {
             self.aux_in.next = self.count.val() & 0xFF_u32;
         }
         self.pre[0].d.next = self.pre_in.val();
-        for s in 1..10 {
+        for s in 1..NP {
             self.pre[s].d.next = self.pre[s - 1].q.val();
+        }
+        // The line's last register (a one-pass loop: rust-hdl's Verilog generator evaluates array
+        // indices from loop variables only, not from constants).
+        for s in (NP - 1)..NP {
+            self.pre_last.next = self.pre[s].q.val();
         }
 
         // H0 = cookie_hash(.., count = 0, c = 0), keyed with syncookie_secret[0].
@@ -284,7 +292,7 @@ impl Logic for CookieUnit {
         self.aux.next = bit_cast::<32, 8>(self.sh1_now.out_tag.val()).into();
         self.tag_lo.next = bit_cast::<32, 8>(self.sh0.out_tag.val()).into();
         self.tag_hi.next = bit_cast::<32, 8>(self.sh1_prev.out_tag.val()).into();
-        self.v.next = self.pre[9].q.val() - self.sh0.hash_lo.val();
+        self.v.next = self.pre_last.val() - self.sh0.hash_lo.val();
         self.diff.next = bit_cast::<8, 32>((self.aux.val() - (self.v.val() >> 24_u32)).into());
         self.use_prev.next = self.sh1_prev.out_valid.val() && (self.diff.val() == 1);
         self.h1_lo.next = self.sh1_now.hash_lo.val();
@@ -309,7 +317,7 @@ impl Logic for CookieUnit {
         self.r_h0.d.next = self.sh0.hash_lo.val();
         self.r_h0_hi.d.next = self.sh0.hash_hi.val();
         self.r_h1.d.next = self.h1_lo.val();
-        self.r_cookie.d.next = (self.sh0.hash_lo.val() + self.pre[9].q.val())
+        self.r_cookie.d.next = (self.sh0.hash_lo.val() + self.pre_last.val())
             + ((self.sh1_now.hash_lo.val() + self.aux.val()) & 0x00FF_FFFF_u32);
         self.r_age_ok.d.next =
             (self.sh0.out_valid.val() && self.sh1_prev.out_valid.val()) && (self.diff.val() < 2);

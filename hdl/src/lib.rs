@@ -6,7 +6,8 @@
 //! Verilator running the generated Verilog.
 //!
 //! ## Blocks
-//! * [`siphash_unit`] — SipHash-2-4 of two 64-bit words, fully pipelined (one hash per clock).
+//! * [`siphash_unit`] — SipHash-2-4 of two 64-bit words, fully pipelined (one hash per clock,
+//!   half a SipRound per stage).
 //! * [`bram`] — simple dual-port block RAM (registered read) that infers ECP5 DP16KD / Xilinx
 //!   RAMB18/RAMB36.
 //! * [`parser`] — the header parser: one `HeaderRecord` per frame (Ethernet, 802.1Q, IPv4, TCP
@@ -43,7 +44,7 @@
 //! * A `Local` signal's `.val()` is its `next`, i.e. the value assigned *earlier in the same kernel
 //!   run*: assign a local before reading it (a read before the assignment sees the previous delta
 //!   iteration's value and costs extra iterations). Written in order, chained locals are free:
-//!   [`siphash_unit`] chains ten locals per stage and settles in 8 delta iterations per clock cycle.
+//!   [`siphash_unit`] chains its locals in order and settles in 8 delta iterations per clock cycle.
 #![forbid(unsafe_code)]
 
 pub mod bram;

@@ -1,10 +1,11 @@
 //! [`SipHashUnit`] — SipHash-2-4 of a 16-byte message (Linux `siphash_2u64` / `siphash_4u32`),
-//! fully pipelined: one new input per clock, one SipRound per stage, result after
-//! [`SIPHASH_LATENCY`] clocks.
+//! fully pipelined: one new input per clock, half a SipRound per stage, result after
+//! [`SIPHASH_LATENCY`] = 20 clocks.
 //!
 //! ## Interface
 //! * `clock` in. No reset: the pipeline's valid bits power up clear (DFF initial value 0).
-//! * Inputs, sampled on every rising edge (no back-pressure, no stall):
+//! * Throughput: one input per clock (initiation interval 1), no back-pressure, no stall.
+//! * Inputs, sampled on every rising edge:
 //!   * `in_valid` (1 bit), `in_tag` (`Bits<8>`, [`SIPHASH_TAG_BITS`]): carried alongside the hash
 //!     unchanged;
 //!   * `k0_lo, k0_hi, k1_lo, k1_hi` ([`Lane`]): the 128-bit key `[k0, k1]` as in
@@ -20,38 +21,160 @@
 //!     the Linux cookie hash is `hash_lo`). When `out_valid` is clear the hash is that of whatever
 //!     was on the inputs (the data path is not gated).
 //! * Timing: an input presented during cycle `t` (sampled at the edge ending cycle `t`) is on the
-//!   outputs during cycle `t + 10`. With [`crate::testbench::Testbench`]: set the inputs, `step()`;
-//!   after the tenth `step()` counted from that one (inclusive) the outputs show the result.
+//!   outputs during cycle `t + 20`. With [`crate::testbench::Testbench`]: set the inputs, `step()`;
+//!   after the twentieth `step()` counted from that one (inclusive) the outputs show the result.
 //!
 //! ## Structure
-//! SipHash's 64-bit state words travel as lo/hi [`Lane`] pairs (a 64-bit add is two 32-bit adds
-//! with a carry `(lo_sum < lo_a)`; a rotation by r < 32 is two shift-or pairs; by 32 a swap).
-//! Stage `s` (0..9) computes SipRound `s`; what happens between rounds is folded into the stage
-//! before (so each stage's registers hold the state ready for the next round):
+//! SipHash-2-4 of 16 bytes is 10 SipRounds (2 per message block `m0`, `m1`, and the length block
+//! `16 << 56`, then 4 of finalization). Each stage does **half a SipRound**: one level of two
+//! independent 64-bit adds, then rotations (wiring) and one XOR level, so the longest
+//! register-to-register path is one 64-bit carry chain and a LUT. The 64-bit state words are
+//! native 64-bit signals ([`Word`]), so each add is one 64-bit carry chain (CCU2C / CARRY8); built
+//! from two 32-bit lanes, the carry from the low to the high half would go out of one chain,
+//! through a LUT and into the next (measured 140 MHz instead of 208 MHz for a lone registered
+//! 64-bit add on ECP5). The ports stay 32-bit lanes.
 //!
-//! | stage | before the round | after the round (into the stage's registers) |
+//! Stage `2k` is the first half ("A") of SipRound `k`, stage `2k + 1` the second ("B"):
+//!
+//! | half | adds | then (into the stage's registers) |
 //! |---|---|---|
-//! | 0 | `v = PREAMBLE(key)`, `v3 ^= m0` | — |
-//! | 1 | — | `v0 ^= m0`, `v3 ^= m1` |
-//! | 3 | — | `v0 ^= m1`, `v3 ^= 16 << 56` (the length block) |
-//! | 5 | — | `v0 ^= 16 << 56`, `v2 ^= 0xff` (finalization) |
-//! | 9 | — | `hash = v0 ^ v1 ^ v2 ^ v3` |
+//! | A | `a0 = v0 + v1`, `a2 = v2 + v3` | `v0 = rotl(a0, 32)`, `v1 = rotl(v1, 13) ^ a0`, `v2 = a2`, `v3 = rotl(v3, 16) ^ a2` |
+//! | B | `f2 = v2 + v1`, `d0 = v0 + v3` | `v0 = d0`, `v1 = rotl(v1, 17) ^ f2`, `v2 = rotl(f2, 32)`, `v3 = rotl(v3, 21) ^ d0` |
 //!
-//! Registers: 9 x 256 state bits, 64 hash bits, 4 x 64 message bits (m0 for one stage, m1 for
-//! three), 10 x (1 + 8) valid/tag bits.
+//! What happens between rounds is folded into the XOR level of the stage before (or into the
+//! first stage), so each stage's registers hold the state ready for the next half round:
+//!
+//! | stage | folded in |
+//! |---|---|
+//! | 0 (A of round 0) | before the adds: `v = PREAMBLE(key)`, `v3 ^= m0` |
+//! | 3 (B of round 1) | `v0 ^= m0`, `v3 ^= m1` |
+//! | 7 (B of round 3) | `v0 ^= m1`, `v3 ^= 16 << 56` (the length block) |
+//! | 11 (B of round 5) | `v0 ^= 16 << 56`, `v2 ^= 0xff` (finalization) |
+//! | 19 (B of round 9) | `hash = v0 ^ v1 ^ v2 ^ v3 = rotl(v1, 17) ^ rotl(v3, 21) ^ f2 ^ rotl(f2, 32)` (`d0` cancels: one add) |
+//!
+//! Registers: 19 x 256 state bits less the v0 of stage 18 (which only the cancelled `d0` would
+//! read), 64 hash bits, 10 x 64 message bits (m0 for three stages, m1 for seven) and 20 x (1 + 8)
+//! valid/tag bits: 5684 bits.
+//!
+//! Measured (`tcpoff-hdl-report siphash_unit`, docs/hdl.md): nextpnr-ecp5 Fmax 145 MHz on the 45k
+//! part (the earlier one-SipRound-per-stage unit on lanes: 46 MHz); the critical path is stage
+//! 0, whose `k1 ^ const ^ m0` takes a LUT before the `v2 + v3` carry chain.
 
 use crate::lane::Lane;
 use rust_hdl::prelude::*;
 
-/// Clocks from an input's sampling edge to its result on the outputs (see the module docs).
-pub const SIPHASH_LATENCY: usize = 10;
+/// Clocks from an input's sampling edge to its result on the outputs (see the module docs): one
+/// per half SipRound.
+pub const SIPHASH_LATENCY: usize = 20;
 /// Width of the tag carried alongside each input.
 pub const SIPHASH_TAG_BITS: usize = 8;
 
-/// Rounds = stages.
+/// Stages = half rounds.
 const N: usize = SIPHASH_LATENCY;
-/// Stages that hold a SipHash state (the last stage holds the hash).
-const NS: usize = SIPHASH_LATENCY - 1;
+/// SipRounds: one A stage and one B stage each.
+const R: usize = N / 2;
+/// B stages that hold a SipHash state (the last one holds the hash).
+const RB: usize = R - 1;
+/// Stages of the message delay lines: m0 is folded in at stage 3, m1 at stages 3 and 7.
+const M0_STAGES: usize = 3;
+const M1_STAGES: usize = 7;
+
+/// A 64-bit SipHash state word: `Bits<64>` in Verilog, a `u64` in simulation (as [`Lane`] is for
+/// 32 bits; rust-hdl's own `Bits<64>` simulates as a bit array). Operators follow Verilog on a
+/// 64-bit left-hand side: `+` wraps, shifts by 64 or more give 0, and a [`Lane`] operand of `|`
+/// is zero-extended. `Word::from(lane)` zero-extends, `Lane::from(word)` keeps the low half
+/// (Verilog assignment semantics, so `.into()` translates to a plain assignment).
+#[derive(Copy, Clone, Default, PartialEq, Eq, Hash, Debug)]
+pub struct Word(pub u64);
+
+impl Synth for Word {
+    const BITS: usize = 64;
+
+    fn descriptor() -> TypeDescriptor {
+        TypeDescriptor {
+            name: "Word".into(),
+            kind: TypeKind::Bits(64),
+        }
+    }
+
+    fn vcd(self) -> VCDValue {
+        self.0.to_bits::<64>().into()
+    }
+
+    fn verilog(self) -> VerilogLiteral {
+        self.0.into()
+    }
+}
+
+impl From<Lane> for Word {
+    #[inline(always)]
+    fn from(x: Lane) -> Self {
+        Word(u64::from(x.0))
+    }
+}
+
+impl From<Word> for Lane {
+    #[inline(always)]
+    fn from(x: Word) -> Self {
+        Lane(x.0 as u32)
+    }
+}
+
+impl std::ops::Add<Word> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn add(self, rhs: Word) -> Word {
+        Word(self.0.wrapping_add(rhs.0))
+    }
+}
+
+impl std::ops::BitXor<Word> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn bitxor(self, rhs: Word) -> Word {
+        Word(self.0 ^ rhs.0)
+    }
+}
+
+impl std::ops::BitXor<u64> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn bitxor(self, rhs: u64) -> Word {
+        Word(self.0 ^ rhs)
+    }
+}
+
+impl std::ops::BitOr<Word> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn bitor(self, rhs: Word) -> Word {
+        Word(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOr<Lane> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn bitor(self, rhs: Lane) -> Word {
+        Word(self.0 | u64::from(rhs.0))
+    }
+}
+
+impl std::ops::Shl<u32> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn shl(self, rhs: u32) -> Word {
+        Word(self.0.checked_shl(rhs).unwrap_or(0))
+    }
+}
+
+impl std::ops::Shr<u32> for Word {
+    type Output = Word;
+    #[inline(always)]
+    fn shr(self, rhs: u32) -> Word {
+        Word(self.0.checked_shr(rhs).unwrap_or(0))
+    }
+}
 
 /// The fully pipelined SipHash-2-4 unit. See the [module docs](self) for the interface.
 #[derive(LogicBlock, Default)]
@@ -75,189 +198,167 @@ pub struct SipHashUnit {
     // ---- registers
     valid: [DFF<Bit>; N],
     tag: [DFF<Bits<SIPHASH_TAG_BITS>>; N],
-    v0l: [DFF<Lane>; NS],
-    v0h: [DFF<Lane>; NS],
-    v1l: [DFF<Lane>; NS],
-    v1h: [DFF<Lane>; NS],
-    v2l: [DFF<Lane>; NS],
-    v2h: [DFF<Lane>; NS],
-    v3l: [DFF<Lane>; NS],
-    v3h: [DFF<Lane>; NS],
-    /// m0 for stage 1.
-    m0l: DFF<Lane>,
-    m0h: DFF<Lane>,
-    /// m1 for stages 1 (index 0) and 3 (index 2).
-    m1l: [DFF<Lane>; 3],
-    m1h: [DFF<Lane>; 3],
-    hl: DFF<Lane>,
-    hh: DFF<Lane>,
+    /// The state after the A half of round k (stage 2k); round 9 needs no v0 (it cancels out of
+    /// the hash).
+    ra0: [DFF<Word>; RB],
+    ra1: [DFF<Word>; R],
+    ra2: [DFF<Word>; R],
+    ra3: [DFF<Word>; R],
+    /// The state after the B half of round k (stage 2k + 1), for k < 9.
+    rb0: [DFF<Word>; RB],
+    rb1: [DFF<Word>; RB],
+    rb2: [DFF<Word>; RB],
+    rb3: [DFF<Word>; RB],
+    /// m0 for stage 3 (index 2), m1 for stages 3 (index 2) and 7 (index 6).
+    m0d: [DFF<Word>; M0_STAGES],
+    m1d: [DFF<Word>; M1_STAGES],
+    /// The hash (stage 19).
+    h: DFF<Word>,
 
-    // ---- per-stage round locals: the round's input state x, then its intermediate values
-    x0l: [Signal<Local, Lane>; N],
-    x0h: [Signal<Local, Lane>; N],
-    x1l: [Signal<Local, Lane>; N],
-    x1h: [Signal<Local, Lane>; N],
-    x2l: [Signal<Local, Lane>; N],
-    x2h: [Signal<Local, Lane>; N],
-    x3l: [Signal<Local, Lane>; N],
-    x3h: [Signal<Local, Lane>; N],
-    /// `a0 = v0 + v1`
-    a0l: [Signal<Local, Lane>; N],
-    a0h: [Signal<Local, Lane>; N],
-    /// `b1 = rotl(v1, 13) ^ a0`
-    b1l: [Signal<Local, Lane>; N],
-    b1h: [Signal<Local, Lane>; N],
-    /// `a2 = v2 + v3`
-    a2l: [Signal<Local, Lane>; N],
-    a2h: [Signal<Local, Lane>; N],
-    /// `b3 = rotl(v3, 16) ^ a2`
-    b3l: [Signal<Local, Lane>; N],
-    b3h: [Signal<Local, Lane>; N],
-    /// `d0 = rotl(a0, 32) + b3` — the new v0
-    d0l: [Signal<Local, Lane>; N],
-    d0h: [Signal<Local, Lane>; N],
-    /// `e3 = rotl(b3, 21) ^ d0` — the new v3
-    e3l: [Signal<Local, Lane>; N],
-    e3h: [Signal<Local, Lane>; N],
-    /// `f2 = a2 + b1` — the new v2 is `rotl(f2, 32)`
-    f2l: [Signal<Local, Lane>; N],
-    f2h: [Signal<Local, Lane>; N],
-    /// `g1 = rotl(b1, 17) ^ f2` — the new v1
-    g1l: [Signal<Local, Lane>; N],
-    g1h: [Signal<Local, Lane>; N],
+    // ---- entry locals: the high key and message lanes widened, then the 64-bit words
+    k0h: Signal<Local, Word>,
+    k1h: Signal<Local, Word>,
+    m0h: Signal<Local, Word>,
+    m1h: Signal<Local, Word>,
+    k0: Signal<Local, Word>,
+    k1: Signal<Local, Word>,
+    m0: Signal<Local, Word>,
+    m1: Signal<Local, Word>,
+
+    // ---- A stages: the input state x, then `a0 = v0 + v1`, `a2 = v2 + v3`
+    xa0: [Signal<Local, Word>; R],
+    xa1: [Signal<Local, Word>; R],
+    xa2: [Signal<Local, Word>; R],
+    xa3: [Signal<Local, Word>; R],
+    a0: [Signal<Local, Word>; R],
+    a2: [Signal<Local, Word>; R],
+    // ---- B stages (input state: the A registers): `f2 = v2 + v1`, `d0 = v0 + v3`
+    f2: [Signal<Local, Word>; R],
+    /// Not in the last stage, where it cancels out of the hash.
+    d0: [Signal<Local, Word>; RB],
 }
 
 impl Logic for SipHashUnit {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, m0l, m0h, hl, hh);
-        for s in 0..10 {
+        dff_setup!(self, clock, h);
+        for s in 0..N {
             self.valid[s].clock.next = self.clock.val();
             self.tag[s].clock.next = self.clock.val();
         }
-        for s in 0..9 {
-            self.v0l[s].clock.next = self.clock.val();
-            self.v0h[s].clock.next = self.clock.val();
-            self.v1l[s].clock.next = self.clock.val();
-            self.v1h[s].clock.next = self.clock.val();
-            self.v2l[s].clock.next = self.clock.val();
-            self.v2h[s].clock.next = self.clock.val();
-            self.v3l[s].clock.next = self.clock.val();
-            self.v3h[s].clock.next = self.clock.val();
+        for k in 0..R {
+            self.ra1[k].clock.next = self.clock.val();
+            self.ra2[k].clock.next = self.clock.val();
+            self.ra3[k].clock.next = self.clock.val();
         }
-        for s in 0..3 {
-            self.m1l[s].clock.next = self.clock.val();
-            self.m1h[s].clock.next = self.clock.val();
+        for k in 0..RB {
+            self.ra0[k].clock.next = self.clock.val();
+            self.rb0[k].clock.next = self.clock.val();
+            self.rb1[k].clock.next = self.clock.val();
+            self.rb2[k].clock.next = self.clock.val();
+            self.rb3[k].clock.next = self.clock.val();
         }
+        for s in 0..M0_STAGES {
+            self.m0d[s].clock.next = self.clock.val();
+        }
+        for s in 0..M1_STAGES {
+            self.m1d[s].clock.next = self.clock.val();
+        }
+
+        // ---- the key and message as 64-bit words (`hi << 32 | lo`)
+        self.k0h.next = self.k0_hi.val().into();
+        self.k1h.next = self.k1_hi.val().into();
+        self.m0h.next = self.m0_hi.val().into();
+        self.m1h.next = self.m1_hi.val().into();
+        self.k0.next = (self.k0h.val() << 32_u32) | self.k0_lo.val();
+        self.k1.next = (self.k1h.val() << 32_u32) | self.k1_lo.val();
+        self.m0.next = (self.m0h.val() << 32_u32) | self.m0_lo.val();
+        self.m1.next = (self.m1h.val() << 32_u32) | self.m1_lo.val();
 
         // ---- valid, tag and message delay lines
         self.valid[0].d.next = self.in_valid.val();
         self.tag[0].d.next = self.in_tag.val();
-        for s in 1..10 {
+        for s in 1..N {
             self.valid[s].d.next = self.valid[s - 1].q.val();
             self.tag[s].d.next = self.tag[s - 1].q.val();
         }
-        self.m0l.d.next = self.m0_lo.val();
-        self.m0h.d.next = self.m0_hi.val();
-        self.m1l[0].d.next = self.m1_lo.val();
-        self.m1h[0].d.next = self.m1_hi.val();
-        for s in 1..3 {
-            self.m1l[s].d.next = self.m1l[s - 1].q.val();
-            self.m1h[s].d.next = self.m1h[s - 1].q.val();
+        self.m0d[0].d.next = self.m0.val();
+        for s in 1..M0_STAGES {
+            self.m0d[s].d.next = self.m0d[s - 1].q.val();
+        }
+        self.m1d[0].d.next = self.m1.val();
+        for s in 1..M1_STAGES {
+            self.m1d[s].d.next = self.m1d[s - 1].q.val();
         }
 
-        // ---- round inputs: stage 0 from the ports (PREAMBLE, v3 ^= m0), stage s from stage s-1
-        self.x0l[0].next = self.k0_lo.val() ^ 0x7073_6575_u32;
-        self.x0h[0].next = self.k0_hi.val() ^ 0x736f_6d65_u32;
-        self.x1l[0].next = self.k1_lo.val() ^ 0x6e64_6f6d_u32;
-        self.x1h[0].next = self.k1_hi.val() ^ 0x646f_7261_u32;
-        self.x2l[0].next = self.k0_lo.val() ^ 0x6e65_7261_u32;
-        self.x2h[0].next = self.k0_hi.val() ^ 0x6c79_6765_u32;
-        self.x3l[0].next = (self.k1_lo.val() ^ 0x7974_6573_u32) ^ self.m0_lo.val();
-        self.x3h[0].next = (self.k1_hi.val() ^ 0x7465_6462_u32) ^ self.m0_hi.val();
-        for s in 1..10 {
-            self.x0l[s].next = self.v0l[s - 1].q.val();
-            self.x0h[s].next = self.v0h[s - 1].q.val();
-            self.x1l[s].next = self.v1l[s - 1].q.val();
-            self.x1h[s].next = self.v1h[s - 1].q.val();
-            self.x2l[s].next = self.v2l[s - 1].q.val();
-            self.x2h[s].next = self.v2h[s - 1].q.val();
-            self.x3l[s].next = self.v3l[s - 1].q.val();
-            self.x3h[s].next = self.v3h[s - 1].q.val();
+        // ---- A stage inputs: stage 0 from the ports (PREAMBLE, v3 ^= m0), stage 2k from 2k - 1
+        self.xa0[0].next = self.k0.val() ^ 0x736f_6d65_7073_6575_u64;
+        self.xa1[0].next = self.k1.val() ^ 0x646f_7261_6e64_6f6d_u64;
+        self.xa2[0].next = self.k0.val() ^ 0x6c79_6765_6e65_7261_u64;
+        self.xa3[0].next = (self.k1.val() ^ 0x7465_6462_7974_6573_u64) ^ self.m0.val();
+        for k in 1..R {
+            self.xa0[k].next = self.rb0[k - 1].q.val();
+            self.xa1[k].next = self.rb1[k - 1].q.val();
+            self.xa2[k].next = self.rb2[k - 1].q.val();
+            self.xa3[k].next = self.rb3[k - 1].q.val();
         }
 
-        // ---- one SipRound per stage
-        for s in 0..10 {
-            // v0 += v1
-            self.a0l[s].next = self.x0l[s].val() + self.x1l[s].val();
-            self.a0h[s].next =
-                (self.x0h[s].val() + self.x1h[s].val()) + (self.a0l[s].val() < self.x0l[s].val());
-            // v1 = rotl(v1, 13) ^ v0
-            self.b1l[s].next =
-                ((self.x1l[s].val() << 13_u32) | (self.x1h[s].val() >> 19_u32)) ^ self.a0l[s].val();
-            self.b1h[s].next =
-                ((self.x1h[s].val() << 13_u32) | (self.x1l[s].val() >> 19_u32)) ^ self.a0h[s].val();
-            // v2 += v3
-            self.a2l[s].next = self.x2l[s].val() + self.x3l[s].val();
-            self.a2h[s].next =
-                (self.x2h[s].val() + self.x3h[s].val()) + (self.a2l[s].val() < self.x2l[s].val());
-            // v3 = rotl(v3, 16) ^ v2
-            self.b3l[s].next =
-                ((self.x3l[s].val() << 16_u32) | (self.x3h[s].val() >> 16_u32)) ^ self.a2l[s].val();
-            self.b3h[s].next =
-                ((self.x3h[s].val() << 16_u32) | (self.x3l[s].val() >> 16_u32)) ^ self.a2h[s].val();
-            // v0 = rotl(v0, 32) + v3
-            self.d0l[s].next = self.a0h[s].val() + self.b3l[s].val();
-            self.d0h[s].next =
-                (self.a0l[s].val() + self.b3h[s].val()) + (self.d0l[s].val() < self.a0h[s].val());
-            // v3 = rotl(v3, 21) ^ v0
-            self.e3l[s].next =
-                ((self.b3l[s].val() << 21_u32) | (self.b3h[s].val() >> 11_u32)) ^ self.d0l[s].val();
-            self.e3h[s].next =
-                ((self.b3h[s].val() << 21_u32) | (self.b3l[s].val() >> 11_u32)) ^ self.d0h[s].val();
-            // v2 += v1
-            self.f2l[s].next = self.a2l[s].val() + self.b1l[s].val();
-            self.f2h[s].next =
-                (self.a2h[s].val() + self.b1h[s].val()) + (self.f2l[s].val() < self.a2l[s].val());
-            // v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
-            self.g1l[s].next =
-                ((self.b1l[s].val() << 17_u32) | (self.b1h[s].val() >> 15_u32)) ^ self.f2l[s].val();
-            self.g1h[s].next =
-                ((self.b1h[s].val() << 17_u32) | (self.b1l[s].val() >> 15_u32)) ^ self.f2h[s].val();
+        // ---- A stages: v0 += v1; v2 += v3; v1 = rotl(v1, 13) ^ v0; v3 = rotl(v3, 16) ^ v2;
+        // v0 = rotl(v0, 32)
+        for k in 0..R {
+            self.a0[k].next = self.xa0[k].val() + self.xa1[k].val();
+            self.a2[k].next = self.xa2[k].val() + self.xa3[k].val();
+            self.ra1[k].d.next =
+                ((self.xa1[k].val() << 13_u32) | (self.xa1[k].val() >> 51_u32)) ^ self.a0[k].val();
+            self.ra2[k].d.next = self.a2[k].val();
+            self.ra3[k].d.next =
+                ((self.xa3[k].val() << 16_u32) | (self.xa3[k].val() >> 48_u32)) ^ self.a2[k].val();
+        }
+        for k in 0..RB {
+            self.ra0[k].d.next = (self.a0[k].val() << 32_u32) | (self.a0[k].val() >> 32_u32);
         }
 
-        // ---- stage registers: the round's result ...
-        for s in 0..9 {
-            self.v0l[s].d.next = self.d0l[s].val();
-            self.v0h[s].d.next = self.d0h[s].val();
-            self.v1l[s].d.next = self.g1l[s].val();
-            self.v1h[s].d.next = self.g1h[s].val();
-            self.v2l[s].d.next = self.f2h[s].val();
-            self.v2h[s].d.next = self.f2l[s].val();
-            self.v3l[s].d.next = self.e3l[s].val();
-            self.v3h[s].d.next = self.e3h[s].val();
+        // ---- B stages: v2 += v1; v0 += v3; v1 = rotl(v1, 17) ^ v2; v3 = rotl(v3, 21) ^ v0;
+        // v2 = rotl(v2, 32)
+        for k in 0..R {
+            self.f2[k].next = self.ra2[k].q.val() + self.ra1[k].q.val();
+        }
+        for k in 0..RB {
+            self.d0[k].next = self.ra0[k].q.val() + self.ra3[k].q.val();
+            self.rb0[k].d.next = self.d0[k].val();
+            self.rb1[k].d.next = ((self.ra1[k].q.val() << 17_u32)
+                | (self.ra1[k].q.val() >> 47_u32))
+                ^ self.f2[k].val();
+            self.rb2[k].d.next = (self.f2[k].val() << 32_u32) | (self.f2[k].val() >> 32_u32);
+            self.rb3[k].d.next = ((self.ra3[k].q.val() << 21_u32)
+                | (self.ra3[k].q.val() >> 43_u32))
+                ^ self.d0[k].val();
         }
         // ... with the message words and constants folded in between rounds (module docs table).
-        self.v0l[1].d.next = self.d0l[1].val() ^ self.m0l.q.val();
-        self.v0h[1].d.next = self.d0h[1].val() ^ self.m0h.q.val();
-        self.v3l[1].d.next = self.e3l[1].val() ^ self.m1l[0].q.val();
-        self.v3h[1].d.next = self.e3h[1].val() ^ self.m1h[0].q.val();
-        self.v0l[3].d.next = self.d0l[3].val() ^ self.m1l[2].q.val();
-        self.v0h[3].d.next = self.d0h[3].val() ^ self.m1h[2].q.val();
-        self.v3h[3].d.next = self.e3h[3].val() ^ 0x1000_0000_u32;
-        self.v0h[5].d.next = self.d0h[5].val() ^ 0x1000_0000_u32;
-        self.v2l[5].d.next = self.f2h[5].val() ^ 0xff_u32;
-        // Stage 9: v0 ^ v1 ^ v2 ^ v3 (v2 = rotl(f2, 32)).
-        self.hl.d.next =
-            (self.d0l[9].val() ^ self.g1l[9].val()) ^ (self.f2h[9].val() ^ self.e3l[9].val());
-        self.hh.d.next =
-            (self.d0h[9].val() ^ self.g1h[9].val()) ^ (self.f2l[9].val() ^ self.e3h[9].val());
+        // Stage 3: v0 ^= m0, v3 ^= m1.
+        self.rb0[1].d.next = self.d0[1].val() ^ self.m0d[2].q.val();
+        self.rb3[1].d.next = (((self.ra3[1].q.val() << 21_u32) | (self.ra3[1].q.val() >> 43_u32))
+            ^ self.d0[1].val())
+            ^ self.m1d[2].q.val();
+        // Stage 7: v0 ^= m1, v3 ^= 16 << 56.
+        self.rb0[3].d.next = self.d0[3].val() ^ self.m1d[6].q.val();
+        self.rb3[3].d.next = (((self.ra3[3].q.val() << 21_u32) | (self.ra3[3].q.val() >> 43_u32))
+            ^ self.d0[3].val())
+            ^ 0x1000_0000_0000_0000_u64;
+        // Stage 11: v0 ^= 16 << 56, v2 ^= 0xff.
+        self.rb0[5].d.next = self.d0[5].val() ^ 0x1000_0000_0000_0000_u64;
+        self.rb2[5].d.next =
+            ((self.f2[5].val() << 32_u32) | (self.f2[5].val() >> 32_u32)) ^ 0xff_u64;
+        // Stage 19: v0 ^ v1 ^ v2 ^ v3 with v0 = d0 and v3 = rotl(v3, 21) ^ d0: d0 cancels.
+        self.h.d.next = (((self.ra1[9].q.val() << 17_u32) | (self.ra1[9].q.val() >> 47_u32))
+            ^ ((self.ra3[9].q.val() << 21_u32) | (self.ra3[9].q.val() >> 43_u32)))
+            ^ (self.f2[9].val() ^ ((self.f2[9].val() << 32_u32) | (self.f2[9].val() >> 32_u32)));
 
         // ---- outputs
-        self.out_valid.next = self.valid[9].q.val();
-        self.out_tag.next = self.tag[9].q.val();
-        self.hash_lo.next = self.hl.q.val();
-        self.hash_hi.next = self.hh.q.val();
+        self.out_valid.next = self.valid[19].q.val();
+        self.out_tag.next = self.tag[19].q.val();
+        self.hash_lo.next = self.h.q.val().into();
+        self.hash_hi.next = (self.h.q.val() >> 32_u32).into();
     }
 }
 

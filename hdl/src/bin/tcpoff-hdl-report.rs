@@ -183,7 +183,7 @@ fn run(o: &Opts) -> Result<(), String> {
         if o.xilinx {
             let stat = run_tool(
                 Command::new(&yosys).arg("-p").arg(format!(
-                    "read_verilog {}; synth_xilinx -flatten -family xcup -top {}; stat; ltp -noff",
+                    "read_verilog {}; synth_xilinx -flatten -family xcup -top {}; stat; ltp -noff t:FD* t:SRL* %u %n",
                     vpath.display(),
                     t.name
                 )),
