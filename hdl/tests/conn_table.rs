@@ -15,7 +15,8 @@
 mod common;
 
 use common::verilated::{build, Model};
-use common::{generated, require_tool, work_dir};
+use common::yosys::{count, synth, Family};
+use common::{require_tool, work_dir};
 use hdl::conn_table::{
     ConnTable, TableResult, CONN_TABLE_LATENCY, CONN_TABLE_WAYS, EMPTY_WORDS, WB_DELETE, WB_INSERT,
     WB_NONE, WB_UPDATE,
@@ -1070,60 +1071,10 @@ fn conn_table_matches_verilator_cycle_for_cycle() {
 /// are exactly the documented ones.
 #[test]
 fn small_table_synthesises_to_dp16kd_on_ecp5() {
-    require_tool("yosys", "-V");
     let name = "conn_table_1kx4";
-    let (path, _) = generated(name);
-    let dir = work_dir().join("yosys");
-    std::fs::create_dir_all(&dir).unwrap();
-    let stat = dir.join(format!("{name}.ecp5.stat"));
-    let log = dir.join(format!("{name}.ecp5.log"));
-    let script = format!(
-        "read_verilog -sv {}; synth_ecp5 -top {name}; tee -q -o {} stat",
-        path.display(),
-        stat.display()
-    );
     let t0 = Instant::now();
-    let out = Command::new("yosys")
-        .arg("-q")
-        .arg("-l")
-        .arg(&log)
-        .arg("-p")
-        .arg(&script)
-        .output()
-        .expect("run yosys");
-    assert!(
-        out.status.success(),
-        "yosys failed, log {}:\n{}{}",
-        log.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(&stat).unwrap();
-    let mut cells: BTreeMap<String, u64> = BTreeMap::new();
-    let mut in_cells = false;
-    for l in text.lines() {
-        let t = l.trim();
-        if t.starts_with("Number of cells:") {
-            in_cells = true;
-            continue;
-        }
-        if in_cells {
-            let mut it = t.split_whitespace();
-            match (it.next(), it.next().and_then(|n| n.parse::<u64>().ok())) {
-                (Some(c), Some(n)) => {
-                    cells.insert(c.to_string(), n);
-                }
-                _ => in_cells = false,
-            }
-        }
-    }
-    let get = |prefix: &str| -> u64 {
-        cells
-            .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
-            .map(|(_, v)| v)
-            .sum()
-    };
+    let cells = synth(name, Family::Ecp5);
+    let get = |prefix: &str| count(&cells, prefix);
     let (bram, lut, ccu, ff) = (get("DP16KD"), get("LUT4"), get("CCU2C"), get("TRELLIS_FF"));
     println!(
         "{name} ecp5 ({:.1} s): {bram} DP16KD (of 108 on an ECP5-45k), {lut} LUT4 + {ccu} CCU2C, \

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::verilated::{build, Model};
+use common::verilated::{build, in_port_order, Model};
 use hdl::frame_fifo::{FrameFifo, MAX_FRAMES};
 use hdl::stream::{frame_to_beats, Backpressure, Beat, StreamDriver, XorShift64};
 use hdl::testbench::Testbench;
@@ -201,20 +201,16 @@ fn frame_fifo_matches_verilator_cycle_for_cycle() {
     let model = build("frame_fifo_256");
     let fs = frames(11, 150);
     let r = run(&fs, 12, 15, 40, 30, 60);
-    let order = |ports: &[common::verilated::Port], named: &[(&str, u64)]| -> Vec<u64> {
-        ports
-            .iter()
-            .map(|p| {
-                named
-                    .iter()
-                    .find(|(n, _)| *n == p.name)
-                    .unwrap_or_else(|| panic!("no value for port {}", p.name))
-                    .1
-            })
-            .collect()
-    };
-    let rows: Vec<Vec<u64>> = r.rows.iter().map(|x| order(&model.inputs, x)).collect();
-    let sim: Vec<Vec<u64>> = r.outs.iter().map(|x| order(&model.outputs, x)).collect();
+    let rows: Vec<Vec<u64>> = r
+        .rows
+        .iter()
+        .map(|x| in_port_order(&model.inputs, x))
+        .collect();
+    let sim: Vec<Vec<u64>> = r
+        .outs
+        .iter()
+        .map(|x| in_port_order(&model.outputs, x))
+        .collect();
     assert_eq!(Model::names(&model.outputs).len(), 8);
     let ver = model.run(&rows);
     model.compare("frame_fifo_256", &sim, &ver);

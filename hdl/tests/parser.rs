@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::verilated::{build, Model};
+use common::verilated::{build, in_port_order, Model};
 use hdl::lane::Lane;
 use hdl::parser::{HeaderParser, HeaderRecord, DISP_TCP};
 use hdl::stream::{frame_to_beats, Backpressure, Beat, StreamDriver, XorShift64};
@@ -814,20 +814,6 @@ fn parser_outputs(tb: &Testbench<HeaderParser>) -> Vec<(&'static str, u64)> {
         flags, window, data_off, payload_len, mss, ws_valid, ws, sack_perm, ts_valid, tsval,
         tsecr, ts_off, sack_blocks, sack_off, md5, tfo_valid, tfo_len, mptcp_valid,
         mptcp_subtype, unknown_opts, opts_truncated, ip_csum_ok, tcp_csum_ok)
-}
-
-/// Values in the order of `ports`, looked up by name.
-fn in_port_order(model_ports: &[common::verilated::Port], named: &[(&str, u64)]) -> Vec<u64> {
-    model_ports
-        .iter()
-        .map(|p| {
-            named
-                .iter()
-                .find(|(n, _)| *n == p.name)
-                .unwrap_or_else(|| panic!("no value for port {}", p.name))
-                .1
-        })
-        .collect()
 }
 
 /// The rust-hdl simulation runs closed loop (the stream driver reacts to `sink.ready`, the

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::verilated::{build, Model};
+use common::verilated::{build, in_port_order, Model};
 use hdl::lane::Lane;
 use hdl::policy_unit::{PolicyUnit, KIND_ACK, KIND_FIND, KIND_SYN, LISTENERS, POLICY_LATENCY};
 use hdl::stream::XorShift64;
@@ -343,7 +343,7 @@ fn policy_unit_matches_verilator_cycle_for_cycle() {
         for r in &reqs {
             drive(&mut tb, r);
             tb.settle(); // inputs read back below are the driven ones
-            these.push(order(&model_v.inputs, &inputs_of(&tb)));
+            these.push(in_port_order(&model_v.inputs, &inputs_of(&tb)));
             tb.step();
             outs.push(vec![
                 u64::from(tb.out_valid.val()),
@@ -383,17 +383,4 @@ fn policy_unit_matches_verilator_cycle_for_cycle() {
         "policy_unit differential: {} cycles equal, {decisions} cookie/validate decisions",
         rows.len()
     );
-}
-
-fn order(ports: &[common::verilated::Port], named: &[(String, u64)]) -> Vec<u64> {
-    ports
-        .iter()
-        .map(|p| {
-            named
-                .iter()
-                .find(|(n, _)| *n == p.name)
-                .unwrap_or_else(|| panic!("no value for port {}", p.name))
-                .1
-        })
-        .collect()
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod verilated;
+pub mod yosys;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

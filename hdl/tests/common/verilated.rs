@@ -12,6 +12,21 @@ use std::time::Instant;
 
 pub use hdl::verilog::{ports, Port};
 
+/// Values in the order of `ports`, looked up by port name in `named` (as the tests record a
+/// closed-loop rust-hdl run's inputs and outputs per cycle). Panics on a port without a value.
+pub fn in_port_order<N: AsRef<str>>(ports: &[Port], named: &[(N, u64)]) -> Vec<u64> {
+    ports
+        .iter()
+        .map(|p| {
+            named
+                .iter()
+                .find(|(n, _)| n.as_ref() == p.name)
+                .unwrap_or_else(|| panic!("no value for port {}", p.name))
+                .1
+        })
+        .collect()
+}
+
 pub fn waivers() -> PathBuf {
     verilator_dir().join("waivers.vlt")
 }
