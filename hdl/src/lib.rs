@@ -22,6 +22,10 @@
 //!   stream rate, with [`csum_update`] computing the new values and the RFC 1624 checksum.
 //! * [`frame_fifo`] — a port's store-and-forward frame buffer: frames wait whole for their
 //!   decision, then leave or are dropped in order.
+//! * [`tracker_unit`] — the state and window unit: `proto::tracker` as fixed-latency logic on one
+//!   entry.
+//! * [`replygen`] — the reply generator: cookie SYN-ACKs, proxy SYN/ACKs and challenge ACKs built
+//!   from one descriptor each, both checksums in hardware, streamed back to back.
 //!
 //! ## Foundations
 //! * [`lane`] — a 32-bit `Synth` type with `u32`-speed simulation.
@@ -56,8 +60,10 @@ pub mod frame_fifo;
 pub mod lane;
 pub mod parser;
 pub mod policy_unit;
+pub mod replygen;
 pub mod report;
 pub mod siphash_unit;
 pub mod stream;
 pub mod testbench;
+pub mod tracker_unit;
 pub mod verilog;

@@ -17,7 +17,9 @@ use crate::frame_fifo::FrameFifo;
 use crate::lane::Lane;
 use crate::parser::HeaderParser;
 use crate::policy_unit::PolicyUnit;
+use crate::replygen::ReplyGen;
 use crate::siphash_unit::SipHashUnit;
+use crate::tracker_unit::TrackerUnit;
 use rust_hdl::prelude::*;
 
 /// The Verilog of `uut` (connected and design-checked here) with its top module named `name`.
@@ -181,6 +183,16 @@ pub fn tops() -> Vec<Top> {
             name: "frame_editor",
             build: || generate("frame_editor", FrameEditor::default()),
             about: "frame editor: SYN-proxy rewrites at full stream rate, stream latency 1",
+        },
+        Top {
+            name: "tracker_unit",
+            build: || generate("tracker_unit", TrackerUnit::default()),
+            about: "state and window unit: proto::tracker on one entry per clock, II = 1, latency 4",
+        },
+        Top {
+            name: "replygen",
+            build: || generate("replygen", ReplyGen::default()),
+            about: "reply generator: one descriptor in, one IPv4/TCP frame out with both checksums, latency 3, frames back to back",
         },
     ]
 }
