@@ -26,6 +26,7 @@
 //!   entry.
 //! * [`replygen`] — the reply generator: cookie SYN-ACKs, proxy SYN/ACKs and challenge ACKs built
 //!   from one descriptor each, both checksums in hardware, streamed back to back.
+//! * [`regs_block`] — BAR0's register block: headers, Identity, Config (live values out), Counters.
 //!
 //! ## Foundations
 //! * [`lane`] — a 32-bit `Synth` type with `u32`-speed simulation.
@@ -60,6 +61,7 @@ pub mod frame_fifo;
 pub mod lane;
 pub mod parser;
 pub mod policy_unit;
+pub mod regs_block;
 pub mod replygen;
 pub mod report;
 pub mod siphash_unit;

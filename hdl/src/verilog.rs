@@ -17,6 +17,7 @@ use crate::frame_fifo::FrameFifo;
 use crate::lane::Lane;
 use crate::parser::HeaderParser;
 use crate::policy_unit::PolicyUnit;
+use crate::regs_block::RegsBlock;
 use crate::replygen::ReplyGen;
 use crate::siphash_unit::SipHashUnit;
 use crate::tracker_unit::TrackerUnit;
@@ -193,6 +194,11 @@ pub fn tops() -> Vec<Top> {
             name: "replygen",
             build: || generate("replygen", ReplyGen::default()),
             about: "reply generator: one descriptor in, one IPv4/TCP frame out with both checksums, latency 3, frames back to back",
+        },
+        Top {
+            name: "regs_block",
+            build: || generate("regs_block", RegsBlock::default()),
+            about: "BAR0 register block: headers, Identity, Config (live values out), 44 counters with snapshot/clear; read latency 2",
         },
     ]
 }
