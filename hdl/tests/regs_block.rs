@@ -318,7 +318,7 @@ fn reserved_and_unimplemented_registers_read_zero() {
                     .find(|(o, _)| *o == rel)
                     .map(|(_, v)| *v)
                     .unwrap_or(0),
-                BlockKind::Config if rel != 0x28 && rel != 0x2C => cfgm.read32(rel),
+                BlockKind::Config => cfgm.read32(rel),
                 BlockKind::Counters if rel == cnt::NUM => NUM_COUNTERS as u32,
                 _ => 0,
             }

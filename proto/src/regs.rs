@@ -1842,7 +1842,9 @@ impl RegisterAccess for ConfigRegs {
                     }
                 }
             }
-            o => self.set(o, value),
+            // Registers the contract lists hold what is written; unlisted words read 0.
+            o if cfg::FIELDS.iter().any(|f| o >= f.offset && o < f.end()) => self.set(o, value),
+            _ => {}
         }
     }
 }
