@@ -63,8 +63,10 @@
 //!   least stall that keeps the results exact (full and free way depend on an earlier insert or
 //!   delete in the bucket even for another flow). Requests to other buckets are never held;
 //!   with `D = 0` nothing is ever held. `lk_ready` depends on `lk_bucket` and registers only.
-//! * In the pipeline ([`CONN_TABLE_WB_DELAY`] = 1): a minimum-size frame is 8 beats, so the two
-//!   ports' parsers deliver at most one header every 4 clocks and a hold never happens there.
+//! * In the pipeline the write-back comes from `tracker_unit`, so `D` = its latency, 4
+//!   (`tests/decision_loop.rs` runs the two joined). A minimum-size frame is 8 beats, so the two
+//!   ports' parsers deliver at most one header every 4 clocks: a hold happens only when the two
+//!   directions of one bucket's flows arrive 1..4 clocks apart, and costs at most `D` clocks.
 //!
 //! ## Structure
 //! ```text
@@ -103,7 +105,8 @@ use rust_hdl::prelude::*;
 pub const CONN_TABLE_WAYS: usize = 4;
 /// Clocks from a request's edge to its result on the outputs.
 pub const CONN_TABLE_LATENCY: usize = 2;
-/// The write-back delay `D` of the pipeline's instances: the tracker registers its decision once.
+/// The write-back delay `D` of the named instances below, which the block's tests use (the
+/// pipeline instantiates `ConnTable<A, TRACKER_LATENCY>`, D = 4).
 pub const CONN_TABLE_WB_DELAY: usize = 1;
 /// Largest supported write-back delay.
 pub const MAX_WB_DELAY: usize = 8;
