@@ -158,7 +158,7 @@ pub fn tops() -> Vec<Top> {
         Top {
             name: "policy_unit",
             build: || generate("policy_unit", PolicyUnit::default()),
-            about: "listener table (16) and SYN-flood policy, II = 1, latency 2",
+            about: "listener table (16) and SYN-flood policy, II = 1, latency 3",
         },
         Top {
             name: "cookie_unit",
