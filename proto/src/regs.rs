@@ -1813,11 +1813,8 @@ impl RegisterAccess for ConfigRegs {
     fn write32(&mut self, offset: u32, value: u32) {
         match offset {
             o if o < hdr::LEN || o % 4 != 0 => {}
-            cfg::APPLY => {
-                if value & 1 != 0 {
-                    self.generation = self.generation.wrapping_add(1);
-                }
-            }
+            // APPLY bit 0: one more generation.
+            cfg::APPLY => self.generation = self.generation.wrapping_add(value & 1),
             cfg::LST_INDEX => {
                 self.set(cfg::LST_INDEX, value);
                 let e = self
