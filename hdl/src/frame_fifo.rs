@@ -85,6 +85,7 @@ pub struct FrameFifo<const A: usize> {
     // ---- combinational
     depth: Constant<Lane>,
     mask: Constant<Lane>,
+    used_mask: Constant<Lane>,
     used: Signal<Local, Lane>,
     meta_in: Signal<Local, Lane>,
     room: Signal<Local, Bit>,
@@ -137,6 +138,7 @@ impl<const A: usize> Default for FrameFifo<A> {
             skid_meta: Default::default(),
             depth: Constant::new(Lane(1 << A)),
             mask: Constant::new(Lane((1 << A) - 1)),
+            used_mask: Constant::new(Lane((2 << A) - 1)),
             used: Default::default(),
             meta_in: Default::default(),
             room: Default::default(),
@@ -176,7 +178,9 @@ impl<const A: usize> Logic for FrameFifo<A> {
         self.max_frames.next = 16.into();
 
         // ================= write side: a beat into the buffer
-        self.used.next = self.wr_ptr.q.val() - self.rd_ptr.q.val();
+        // Beats held: the pointers' difference is at most 2^A, so its low A + 1 bits are exact
+        // and synthesis keeps an (A + 1)-bit subtractor rather than a 32-bit one.
+        self.used.next = (self.wr_ptr.q.val() - self.rd_ptr.q.val()) & self.used_mask.val();
         self.room.next = (self.used.val() != self.depth.val())
             && (self.n_frames.q.val() != self.max_frames.val());
         self.sink.ready.next = self.room.val();
