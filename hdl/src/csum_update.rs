@@ -14,10 +14,10 @@
 //!     `seq_adj` is the cookie: the pending entry's `seq_off`);
 //!   * from the frame's [`crate::parser::HeaderRecord`]: `tcp_off`, `ack_flag` (flags & ACK),
 //!     `seq`, `ack`, `ts_valid`, `ts_off` (frame offset of TSval), `tsval`, `tsecr`,
-//!     `sack_blocks` (0..4), `sack_off` (frame offset of the first left edge);
-//!   * also from the frame's headers, not (yet) in the parser's record: `csum`, the TCP checksum
-//!     field, and `sack0 .. sack7`, the old SACK edges (left, right of block 0, then block 1, ...;
-//!     those past `2 * sack_blocks` are don't-care).
+//!     `sack_blocks` (0..4), `sack_off` (frame offset of the first left edge), `csum` (the TCP
+//!     checksum field, the record's `tcp_csum`) and `sack0 .. sack7`, the old SACK edges (left,
+//!     right of block 0, then block 1, ...; those past `2 * sack_blocks` are don't-care, the
+//!     record's are 0).
 //!
 //!   `ready` is `!out_valid || out_take` (combinational from `out_take`).
 //! * Result (registers of the last stage), valid while `out_valid`, held until a clock with
@@ -476,41 +476,28 @@ impl EditRequest {
         Self::default()
     }
 
-    /// The request for `frame` with the parser's record `rec` of it: `op` with the entry's
-    /// `seq_off` (`seq_adj`) and `ts_off` (`ts_adj`). Offsets and old values come from the
-    /// record; the checksum field and the SACK edges, which the record does not carry, are read
-    /// from the frame at the record's offsets (what the parser sees at those offsets).
+    /// The request for a frame with the parser's record `rec` of it: `op` with the entry's
+    /// `seq_off` (`seq_adj`) and `ts_off` (`ts_adj`). Offsets, old values, the checksum field
+    /// and the SACK edges all come from the record.
     /// A record that is not `Tcp` gives [`EditRequest::pass`].
-    pub fn from_record(
-        rec: &HeaderRecord,
-        frame: &[u8],
-        op: u8,
-        seq_adj: u32,
-        ts_adj: u32,
-    ) -> Self {
+    pub fn from_record(rec: &HeaderRecord, op: u8, seq_adj: u32, ts_adj: u32) -> Self {
         let Some(t) = rec.tcp else {
             return Self::pass();
         };
-        let be16 = |at: usize| u16::from_be_bytes([frame[at], frame[at + 1]]);
-        let be32 = |at: usize| u32::from_be_bytes(frame[at..at + 4].try_into().unwrap());
         let (sack_blocks, sack_off) = t.sack.unwrap_or((0, 0));
-        let mut sack = [0u32; 8];
-        for (k, e) in sack.iter_mut().enumerate().take(2 * sack_blocks as usize) {
-            *e = be32(sack_off as usize + 4 * k);
-        }
         EditRequest {
             op,
             seq_adj,
             ts_adj,
             tcp_off: t.tcp_off,
             ack_flag: t.flags & 0x10 != 0,
-            csum: be16(t.tcp_off as usize + 16),
+            csum: t.tcp_csum,
             seq: t.seq,
             ack: t.ack,
             ts: t.ts,
             sack_blocks,
             sack_off,
-            sack,
+            sack: t.sack_edges,
         }
     }
 

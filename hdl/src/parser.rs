@@ -20,6 +20,9 @@
 //! them: Ethernet/VLAN fields when the frame parses, IPv4 fields for IPv4 dispositions, TCP fields,
 //! options and checksums for `Tcp`. TCP options follow Linux `tcp_parse_options` as
 //! `proto::wire::tcp_options` does, including "last option wins" and the MPTCP/TFO quirks.
+//! For the frame editor (`crate::csum_update`) the record also carries the TCP checksum field
+//! as received (`tcp_csum`) and the SACK edges of the SACK option that won (`sack0 .. sack7`:
+//! left and right edge of block 0, then block 1, ...; 0 beyond `2 * sack_blocks`).
 //!
 //! ## Structure
 //! * **Stream stage.** Because the IPv4 header starts 14 or 18 bytes in, every IPv4 and TCP field
@@ -28,16 +31,23 @@
 //!   last two bytes and this beat's first two; slot Y = `w[2r]`), each tagged with its byte offset;
 //!   fields are captured by comparing that offset with `l3 + c` or `tcp_off + c`. On the last beat
 //!   a third word (slot Z, bytes `8r+6, 8r+7`) feeds only the TCP checksum (no header field can
-//!   end there in a well-formed frame). The one's-complement sums are accumulated as plain 32-bit
-//!   sums of 16-bit halves: the IPv4 header's words (checksum field masked) and the TCP segment's
-//!   words from `tcp_off` to `l3 + total_len` (partial last word masked; checksum field masked).
-//!   The pseudo-header is added and both sums folded when the frame moves to the record stage.
+//!   end there in a well-formed frame). The one's-complement sums (RFC 1071) are accumulated as
+//!   plain 32-bit sums of 16-bit halves: the IPv4 header's words (checksum field masked) and the
+//!   TCP segment's words from `tcp_off` to `l3 + total_len` (partial last word masked; checksum
+//!   field masked). For timing this takes two stages: a beat's masked words are summed into a
+//!   register (`ip_q`, `tcp_q`) that the next beat adds to the running sum, so the last beat's
+//!   part is still in `*_q` when the frame completes; the pseudo-header's sum is a register
+//!   recomputed every clock. When the frame moves to the record stage the three are added and
+//!   folded.
 //!   The 10 TCP option words (40 bytes) are captured into registers.
 //! * **Record stage.** One cycle after the last beat the frame moves here (its disposition and
 //!   checksum verdicts computed on the way) while the stream stage takes the next frame. A small
 //!   walker then decodes the options, one option (or one NOP) per clock, reading a 10-byte window
-//!   at the current option through a 4-word mux and a byte shift. The record is valid when the
-//!   walker is done.
+//!   at the current option through a logarithmic word shifter (4 words out) and a byte shift (a
+//!   4-way choice of constant shifts). The record is valid when the walker is done. The SACK
+//!   edges are cut from the option words (held until the record is taken) by the same kind of
+//!   word shifter (9 words out) and byte shift at the output, from the word index and byte of
+//!   the winning SACK option's first edge.
 //!
 //! ## Throughput and latency (measured by `hdl/tests/parser.rs`)
 //! * Walker steps per frame: one per option and one per NOP up to the end of the option area
@@ -123,6 +133,16 @@ pub struct RecordPort {
     /// SACK blocks (0..4) and the frame offset of the first left edge.
     pub sack_blocks: Signal<Out, Bits<3>>,
     pub sack_off: Signal<Out, Bits<8>>,
+    /// The SACK block edges as received (left0, right0, left1, ... : the 32-bit words at
+    /// `sack_off + 4k`), 0 beyond `2 * sack_blocks` (all 0 without SACK).
+    pub sack0: Signal<Out, Lane>,
+    pub sack1: Signal<Out, Lane>,
+    pub sack2: Signal<Out, Lane>,
+    pub sack3: Signal<Out, Lane>,
+    pub sack4: Signal<Out, Lane>,
+    pub sack5: Signal<Out, Lane>,
+    pub sack6: Signal<Out, Lane>,
+    pub sack7: Signal<Out, Lane>,
     pub md5: Signal<Out, Bit>,
     pub tfo_valid: Signal<Out, Bit>,
     pub tfo_len: Signal<Out, Bits<8>>,
@@ -132,6 +152,8 @@ pub struct RecordPort {
     pub opts_truncated: Signal<Out, Bit>,
     pub ip_csum_ok: Signal<Out, Bit>,
     pub tcp_csum_ok: Signal<Out, Bit>,
+    /// The TCP checksum field as received (bytes `tcp_off + 16 ..= tcp_off + 17`).
+    pub tcp_csum: Signal<Out, Bits<16>>,
 }
 
 /// The header parser block. See the [module docs](self).
@@ -159,9 +181,17 @@ pub struct HeaderParser {
     ztword: Signal<Local, Lane>,
     /// Kept bytes in this beat (prefix of `keep`).
     lastn: Signal<Local, Lane>,
+    /// Mask of the bytes inside the segment for a word that the segment's end cuts: the
+    /// word's offset is `seg_end - d` (d = 1..3, and `d % 4 == (2 - seg_end) % 4` for every
+    /// slot, the beat offset being a multiple of 8).
+    pm2: Signal<Local, Bits<2>>,
+    pmask: Signal<Local, Lane>,
 
     // ---- stream stage: registers
     boff: DFF<Lane>,
+    /// Slot X's offset `boff - 2` as a register, stored XOR 0xFFFF_FFFE so that it powers up
+    /// (and restarts each frame) as -2: the first beat's slot X is outside every field.
+    soff0x: DFF<Lane>,
     bidx: DFF<Bits<4>>,
     mid: DFF<Bit>,
     prev_hi: DFF<Lane>,
@@ -184,8 +214,16 @@ pub struct HeaderParser {
     tw2: DFF<Lane>,
     tw3: DFF<Lane>,
     tw4: DFF<Lane>,
+    /// Sums of 16-bit halves of the frame so far, except the beat taken last, whose
+    /// contributions wait in `ip_q` / `tcp_q` (so the masking and the additions are two stages).
     ip_acc: DFF<Lane>,
     tcp_acc: DFF<Lane>,
+    ip_q: DFF<Lane>,
+    tcp_q: DFF<Lane>,
+    /// The pseudo-header's sum (RFC 793 §3.1), recomputed every clock from the captured
+    /// source, destination and segment length; they are final at least one clock before the
+    /// frame's last beat when the frame is `Tcp`, so it is ready when the frame moves on.
+    phdr: DFF<Lane>,
     opt: [DFF<Lane>; 10],
 
     // ---- transfer: derived values (locals)
@@ -200,6 +238,7 @@ pub struct HeaderParser {
     x_disp: Signal<Local, Bits<3>>,
     x_class: Signal<Local, Bits<2>>,
     tsum: Signal<Local, Lane>,
+    isum: Signal<Local, Lane>,
 
     // ---- record stage: registers
     busy: DFF<Bit>,
@@ -221,6 +260,7 @@ pub struct HeaderParser {
     r_seq: DFF<Lane>,
     r_ack: DFF<Lane>,
     r_tw3: DFF<Lane>,
+    r_csum: DFF<Bits<16>>,
     r_ipok: DFF<Bit>,
     r_tcpok: DFF<Bit>,
     r_syn: DFF<Bit>,
@@ -239,6 +279,9 @@ pub struct HeaderParser {
     o_tsoff: DFF<Lane>,
     o_sackn: DFF<Bits<3>>,
     o_sackoff: DFF<Lane>,
+    /// Option word holding the first SACK edge's first byte, and that byte's index in it.
+    o_sackpw: DFF<Bits<8>>,
+    o_sackb: DFF<Bits<2>>,
     o_md5: DFF<Bit>,
     o_tfov: DFF<Bit>,
     o_tfolen: DFF<Bits<8>>,
@@ -254,20 +297,36 @@ pub struct HeaderParser {
     wa: Signal<Local, Lane>,
     wb: Signal<Local, Lane>,
     wc: Signal<Local, Lane>,
+    /// pos % 4.
+    pb: Signal<Local, Bits<2>>,
+    /// The word shifter's index bits and stages (by 1, 2 words).
+    pwl: Signal<Local, Bits<4>>,
+    wl1: [Signal<Local, Lane>; 10],
+    wl2: [Signal<Local, Lane>; 10],
     okind: Signal<Local, Bits<8>>,
     olen: Signal<Local, Bits<8>>,
+
+    // ---- SACK edge output locals
+    /// Option words o_sackpw .. o_sackpw+8, and the 8 edges cut from them.
+    ssel: [Signal<Local, Lane>; 9],
+    sedge: [Signal<Local, Lane>; 8],
+    spl: Signal<Local, Bits<4>>,
+    sl1: [Signal<Local, Lane>; 10],
+    sl2: [Signal<Local, Lane>; 10],
+    sl3: [Signal<Local, Lane>; 10],
 }
 
 impl Logic for HeaderParser {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, boff, bidx, mid, prev_hi, pending, flen, l3, vlan, tci, et, ipw0, ipw1,
-            ipw2, src, dst, v6w, seg_end, tcp_off, tw0, tw1, tw2, tw3, tw4, ip_acc, tcp_acc, busy,
-            walk, r_disp, r_class, r_flen, r_vlan, r_tci, r_l3, r_ipw0, r_ipw1, r_ipw2, r_src,
-            r_dst, r_seg_end, r_tcp_off, r_tw0, r_seq, r_ack, r_tw3, r_ipok, r_tcpok, r_syn, pos,
-            pos8, pw, optlen8, o_mss, o_wsv, o_ws, o_sackp, o_tsv, o_tsval, o_tsecr, o_tsoff,
-            o_sackn, o_sackoff, o_md5, o_tfov, o_tfolen, o_mpv, o_mpsub, o_unk, o_trunc
+            self, clock, boff, soff0x, bidx, mid, prev_hi, pending, flen, l3, vlan, tci, et, ipw0,
+            ipw1, ipw2, src, dst, v6w, seg_end, tcp_off, tw0, tw1, tw2, tw3, tw4, ip_acc, tcp_acc,
+            ip_q, tcp_q, phdr, busy, walk, r_disp, r_class, r_flen, r_vlan, r_tci, r_l3, r_ipw0,
+            r_ipw1, r_ipw2, r_src, r_dst, r_seg_end, r_tcp_off, r_tw0, r_seq, r_ack, r_tw3, r_csum,
+            r_ipok, r_tcpok, r_syn, pos, pos8, pw, optlen8, o_mss, o_wsv, o_ws, o_sackp, o_tsv,
+            o_tsval, o_tsecr, o_tsoff, o_sackn, o_sackoff, o_sackpw, o_sackb, o_md5, o_tfov,
+            o_tfolen, o_mpv, o_mpsub, o_unk, o_trunc
         );
         for j in 0..10 {
             self.opt[j].clock.next = self.clock.val();
@@ -283,10 +342,10 @@ impl Logic for HeaderParser {
 
         // ================= slot words
         self.sword[0].next = (self.prev_hi.q.val() << 16_u32) | (self.sink.data_lo.val() >> 16_u32);
-        self.soff[0].next = self.boff.q.val() - 2_u32;
+        self.soff[0].next = self.soff0x.q.val() ^ 0xFFFF_FFFE_u32;
         self.sword[1].next =
             (self.sink.data_lo.val() << 16_u32) | (self.sink.data_hi.val() >> 16_u32);
-        self.soff[1].next = self.boff.q.val() + 2_u32;
+        self.soff[1].next = self.boff.q.val() | 2_u32; // boff is a multiple of 8
         self.zword.next = self.sink.data_hi.val() << 16_u32;
 
         // Kept bytes: the prefix of keep.
@@ -316,6 +375,18 @@ impl Logic for HeaderParser {
             }
         }
 
+        self.pm2.next = bit_cast::<2, 32>(((self.seg_end.q.val() ^ 3_u32) + 3_u32).into());
+        self.pmask.next = 0xFFFF_FFFF_u32.into();
+        if self.pm2.val() == 1 {
+            self.pmask.next = 0xFFFF_FF00_u32.into();
+        }
+        if self.pm2.val() == 2 {
+            self.pmask.next = 0xFFFF_0000_u32.into();
+        }
+        if self.pm2.val() == 3 {
+            self.pmask.next = 0xFF00_0000_u32.into();
+        }
+
         // Sum contributions and option word indices of the two slots.
         for i in 0..2 {
             self.tword[i].next = 0_u32.into();
@@ -328,9 +399,7 @@ impl Logic for HeaderParser {
                         self.tword[i].next = self.sword[i].val() & 0xFFFF_u32;
                     }
                 } else {
-                    self.tword[i].next = (self.sword[i].val()
-                        >> (((self.soff[i].val() + 4_u32) - self.seg_end.q.val()) << 3_u32))
-                        << (((self.soff[i].val() + 4_u32) - self.seg_end.q.val()) << 3_u32);
+                    self.tword[i].next = self.sword[i].val() & self.pmask.val();
                 }
             }
             self.iword[i].next = 0_u32.into();
@@ -369,9 +438,7 @@ impl Logic for HeaderParser {
             if (self.boff.q.val() + 10_u32) <= self.seg_end.q.val() {
                 self.ztword.next = self.zword.val();
             } else {
-                self.ztword.next = (self.zword.val()
-                    >> (((self.boff.q.val() + 10_u32) - self.seg_end.q.val()) << 3_u32))
-                    << (((self.boff.q.val() + 10_u32) - self.seg_end.q.val()) << 3_u32);
+                self.ztword.next = self.zword.val() & self.pmask.val();
             }
         }
 
@@ -382,26 +449,27 @@ impl Logic for HeaderParser {
         if self.take.val() {
             self.prev_hi.d.next = self.sink.data_hi.val();
             self.boff.d.next = self.boff.q.val() + 8_u32;
+            self.soff0x.d.next = (self.boff.q.val() + 6_u32) ^ 0xFFFF_FFFE_u32;
             if self.bidx.q.val() != 15 {
                 self.bidx.d.next = self.bidx.q.val() + 1;
             }
             self.mid.d.next = !self.sink.last.val();
             if self.mid.q.val() {
-                self.ip_acc.d.next = self.ip_acc.q.val()
-                    + (self.iword[0].val() >> 16_u32)
-                    + (self.iword[0].val() & 0xFFFF_u32)
-                    + (self.iword[1].val() >> 16_u32)
-                    + (self.iword[1].val() & 0xFFFF_u32);
-                self.tcp_acc.d.next = self.tcp_acc.q.val()
-                    + (self.tword[0].val() >> 16_u32)
-                    + (self.tword[0].val() & 0xFFFF_u32)
-                    + (self.tword[1].val() >> 16_u32)
-                    + (self.tword[1].val() & 0xFFFF_u32)
+                self.ip_acc.d.next = self.ip_acc.q.val() + self.ip_q.q.val();
+                self.ip_q.d.next = ((self.iword[0].val() >> 16_u32)
+                    + (self.iword[0].val() & 0xFFFF_u32))
+                    + ((self.iword[1].val() >> 16_u32) + (self.iword[1].val() & 0xFFFF_u32));
+                self.tcp_acc.d.next = self.tcp_acc.q.val() + self.tcp_q.q.val();
+                self.tcp_q.d.next = (((self.tword[0].val() >> 16_u32)
+                    + (self.tword[0].val() & 0xFFFF_u32))
+                    + ((self.tword[1].val() >> 16_u32) + (self.tword[1].val() & 0xFFFF_u32)))
                     + (self.ztword.val() >> 16_u32);
             } else {
                 // First beat: nothing of the IP header can be in it.
                 self.ip_acc.d.next = 0_u32.into();
                 self.tcp_acc.d.next = 0_u32.into();
+                self.ip_q.d.next = 0_u32.into();
+                self.tcp_q.d.next = 0_u32.into();
                 self.seg_end.d.next = 0_u32.into();
                 self.l3.d.next = 14_u32.into();
             }
@@ -466,6 +534,7 @@ impl Logic for HeaderParser {
                 self.flen.d.next = self.boff.q.val() + self.lastn.val();
                 self.pending.d.next = true;
                 self.boff.d.next = 0_u32.into();
+                self.soff0x.d.next = 0_u32.into();
                 self.bidx.d.next = 0.into();
             }
         }
@@ -481,13 +550,11 @@ impl Logic for HeaderParser {
         self.x_plen.next = bit_cast::<16, 32>((self.ipw1.q.val() >> 16_u32).into());
         self.x_v6doff4.next = bit_cast::<16, 32>(((self.v6w.q.val() >> 26_u32) & 0x3C_u32).into());
         self.x_proto.next = bit_cast::<8, 32>((self.ipw2.q.val() >> 16_u32).into());
-        self.tsum.next = self.tcp_acc.q.val()
-            + (self.src.q.val() >> 16_u32)
-            + (self.src.q.val() & 0xFFFF_u32)
-            + (self.dst.q.val() >> 16_u32)
-            + (self.dst.q.val() & 0xFFFF_u32)
-            + 6_u32
-            + (self.seg_end.q.val() - self.tcp_off.q.val());
+        self.phdr.d.next = (((self.src.q.val() >> 16_u32) + (self.src.q.val() & 0xFFFF_u32))
+            + ((self.dst.q.val() >> 16_u32) + (self.dst.q.val() & 0xFFFF_u32)))
+            + ((self.seg_end.q.val() - self.tcp_off.q.val()) + 6_u32);
+        self.tsum.next = (self.tcp_acc.q.val() + self.tcp_q.q.val()) + self.phdr.q.val();
+        self.isum.next = self.ip_acc.q.val() + self.ip_q.q.val();
 
         self.x_disp.next = 4.into(); // DISP_PUNT_MALFORMED
         self.x_class.next = 3.into(); // CLASS_OTHER
@@ -560,12 +627,11 @@ impl Logic for HeaderParser {
             self.r_seq.d.next = self.tw1.q.val();
             self.r_ack.d.next = self.tw2.q.val();
             self.r_tw3.d.next = self.tw3.q.val();
+            self.r_csum.d.next = bit_cast::<16, 32>((self.tw4.q.val() >> 16_u32).into());
             // IPv4 header: !fold(sum without the checksum field) == checksum field.
             self.r_ipok.d.next = bit_cast::<16, 32>(
-                (((((self.ip_acc.q.val() & 0xFFFF_u32) + (self.ip_acc.q.val() >> 16_u32))
-                    & 0xFFFF_u32)
-                    + (((self.ip_acc.q.val() & 0xFFFF_u32) + (self.ip_acc.q.val() >> 16_u32))
-                        >> 16_u32))
+                (((((self.isum.val() & 0xFFFF_u32) + (self.isum.val() >> 16_u32)) & 0xFFFF_u32)
+                    + (((self.isum.val() & 0xFFFF_u32) + (self.isum.val() >> 16_u32)) >> 16_u32))
                     ^ (self.ipw2.q.val() & 0xFFFF_u32))
                     .into(),
             ) == 0xFFFF;
@@ -592,6 +658,8 @@ impl Logic for HeaderParser {
             self.o_tsoff.d.next = 0_u32.into();
             self.o_sackn.d.next = 0.into();
             self.o_sackoff.d.next = 0_u32.into();
+            self.o_sackpw.d.next = 0.into();
+            self.o_sackb.d.next = 0.into();
             self.o_md5.d.next = false;
             self.o_tfov.d.next = false;
             self.o_tfolen.d.next = 0.into();
@@ -605,22 +673,69 @@ impl Logic for HeaderParser {
         }
 
         // ================= option walker
-        for k in 0..4 {
-            self.wsel[k].next = 0_u32.into();
+        // wsel[k] = w[pw + k] (0 past w[9]), a logarithmic word shifter (pw <= 10).
+        self.pwl.next = bit_cast::<4, 8>(self.pw.q.val());
+        for k in 0..10 {
+            self.wl1[k].next = self.w[k].q.val();
         }
-        for j in 0..10 {
-            for k in 0..4 {
-                if self.pw.q.val().index() + k == j {
-                    self.wsel[k].next = self.w[j].q.val();
-                }
+        for k in 0..9 {
+            if self.pwl.val().get_bit(0) {
+                self.wl1[k].next = self.w[k + 1].q.val();
             }
         }
-        self.wa.next = (self.wsel[0].val() << ((self.pos.q.val() & 3_u32) << 3_u32))
-            | (self.wsel[1].val() >> ((((self.pos.q.val() & 3_u32) << 3_u32) ^ 31_u32) + 1_u32));
-        self.wb.next = (self.wsel[1].val() << ((self.pos.q.val() & 3_u32) << 3_u32))
-            | (self.wsel[2].val() >> ((((self.pos.q.val() & 3_u32) << 3_u32) ^ 31_u32) + 1_u32));
-        self.wc.next = (self.wsel[2].val() << ((self.pos.q.val() & 3_u32) << 3_u32))
-            | (self.wsel[3].val() >> ((((self.pos.q.val() & 3_u32) << 3_u32) ^ 31_u32) + 1_u32));
+        for k in 9..10 {
+            if self.pwl.val().get_bit(0) {
+                self.wl1[k].next = 0_u32.into();
+            }
+        }
+        for k in 0..10 {
+            self.wl2[k].next = self.wl1[k].val();
+        }
+        for k in 0..8 {
+            if self.pwl.val().get_bit(1) {
+                self.wl2[k].next = self.wl1[k + 2].val();
+            }
+        }
+        for k in 8..10 {
+            if self.pwl.val().get_bit(1) {
+                self.wl2[k].next = 0_u32.into();
+            }
+        }
+        // Shifts by 4 and by 8 words at once (pw <= 10 never sets both bits).
+        for k in 0..4 {
+            self.wsel[k].next = self.wl2[k].val();
+            if self.pwl.val().get_bit(2) {
+                self.wsel[k].next = self.wl2[k + 4].val();
+            }
+            if self.pwl.val().get_bit(3) {
+                self.wsel[k].next = 0_u32.into();
+            }
+        }
+        for k in 0..2 {
+            if self.pwl.val().get_bit(3) {
+                self.wsel[k].next = self.wl2[k + 8].val();
+            }
+        }
+        // Byte shift by pos % 4 as a 4-way choice of constant shifts.
+        self.pb.next = bit_cast::<2, 32>(self.pos.q.val().into());
+        self.wa.next = self.wsel[0].val();
+        self.wb.next = self.wsel[1].val();
+        self.wc.next = self.wsel[2].val();
+        if self.pb.val() == 1 {
+            self.wa.next = (self.wsel[0].val() << 8_u32) | (self.wsel[1].val() >> 24_u32);
+            self.wb.next = (self.wsel[1].val() << 8_u32) | (self.wsel[2].val() >> 24_u32);
+            self.wc.next = (self.wsel[2].val() << 8_u32) | (self.wsel[3].val() >> 24_u32);
+        }
+        if self.pb.val() == 2 {
+            self.wa.next = (self.wsel[0].val() << 16_u32) | (self.wsel[1].val() >> 16_u32);
+            self.wb.next = (self.wsel[1].val() << 16_u32) | (self.wsel[2].val() >> 16_u32);
+            self.wc.next = (self.wsel[2].val() << 16_u32) | (self.wsel[3].val() >> 16_u32);
+        }
+        if self.pb.val() == 3 {
+            self.wa.next = (self.wsel[0].val() << 24_u32) | (self.wsel[1].val() >> 8_u32);
+            self.wb.next = (self.wsel[1].val() << 24_u32) | (self.wsel[2].val() >> 8_u32);
+            self.wc.next = (self.wsel[2].val() << 24_u32) | (self.wsel[3].val() >> 8_u32);
+        }
         self.okind.next = bit_cast::<8, 32>((self.wa.val() >> 24_u32).into());
         self.olen.next = bit_cast::<8, 32>((self.wa.val() >> 16_u32).into());
 
@@ -669,6 +784,9 @@ impl Logic for HeaderParser {
                             bit_cast::<3, 32>(((self.wa.val() >> 16_u32) >> 3_u32).into());
                         self.o_sackoff.d.next =
                             (self.r_tcp_off.q.val() + self.pos.q.val()) + 22_u32;
+                        self.o_sackpw.d.next =
+                            bit_cast::<8, 32>(((self.pos.q.val() + 2_u32) >> 2_u32).into());
+                        self.o_sackb.d.next = bit_cast::<2, 32>((self.pos.q.val() + 2_u32).into());
                     }
                 } else if self.okind.val() == 19 {
                     self.o_md5.d.next = true;
@@ -700,6 +818,77 @@ impl Logic for HeaderParser {
                 if (self.pos8.q.val() + self.olen.val()) >= self.optlen8.q.val() {
                     self.walk.d.next = false;
                 }
+            }
+        }
+
+        // ================= SACK edges (from the option words, stable while the record waits)
+        // Edge k is option bytes b+4k .. b+4k+3 with b = pos+2 of the SACK option that won:
+        // word o_sackpw+k shifted left by o_sackb bytes, filled from word o_sackpw+k+1.
+        // ssel[k] = w[o_sackpw + k] (0 past w[9]), a logarithmic word shifter (o_sackpw <= 9).
+        self.spl.next = bit_cast::<4, 8>(self.o_sackpw.q.val());
+        for k in 0..10 {
+            self.sl1[k].next = self.w[k].q.val();
+        }
+        for k in 0..9 {
+            if self.spl.val().get_bit(0) {
+                self.sl1[k].next = self.w[k + 1].q.val();
+            }
+        }
+        for k in 9..10 {
+            if self.spl.val().get_bit(0) {
+                self.sl1[k].next = 0_u32.into();
+            }
+        }
+        for k in 0..10 {
+            self.sl2[k].next = self.sl1[k].val();
+        }
+        for k in 0..8 {
+            if self.spl.val().get_bit(1) {
+                self.sl2[k].next = self.sl1[k + 2].val();
+            }
+        }
+        for k in 8..10 {
+            if self.spl.val().get_bit(1) {
+                self.sl2[k].next = 0_u32.into();
+            }
+        }
+        for k in 0..10 {
+            self.sl3[k].next = self.sl2[k].val();
+        }
+        for k in 0..6 {
+            if self.spl.val().get_bit(2) {
+                self.sl3[k].next = self.sl2[k + 4].val();
+            }
+        }
+        for k in 6..10 {
+            if self.spl.val().get_bit(2) {
+                self.sl3[k].next = 0_u32.into();
+            }
+        }
+        for k in 0..9 {
+            self.ssel[k].next = self.sl3[k].val();
+            if self.spl.val().get_bit(3) {
+                self.ssel[k].next = 0_u32.into();
+            }
+        }
+        for k in 0..2 {
+            if self.spl.val().get_bit(3) {
+                self.ssel[k].next = self.sl3[k + 8].val();
+            }
+        }
+        for k in 0..8 {
+            self.sedge[k].next = self.ssel[k].val();
+            if self.o_sackb.q.val() == 1 {
+                self.sedge[k].next =
+                    (self.ssel[k].val() << 8_u32) | (self.ssel[k + 1].val() >> 24_u32);
+            }
+            if self.o_sackb.q.val() == 2 {
+                self.sedge[k].next =
+                    (self.ssel[k].val() << 16_u32) | (self.ssel[k + 1].val() >> 16_u32);
+            }
+            if self.o_sackb.q.val() == 3 {
+                self.sedge[k].next =
+                    (self.ssel[k].val() << 24_u32) | (self.ssel[k + 1].val() >> 8_u32);
             }
         }
 
@@ -749,6 +938,31 @@ impl Logic for HeaderParser {
         self.rec.opts_truncated.next = self.o_trunc.q.val();
         self.rec.ip_csum_ok.next = self.r_ipok.q.val();
         self.rec.tcp_csum_ok.next = self.r_tcpok.q.val();
+        self.rec.tcp_csum.next = self.r_csum.q.val();
+        self.rec.sack0.next = 0_u32.into();
+        self.rec.sack1.next = 0_u32.into();
+        self.rec.sack2.next = 0_u32.into();
+        self.rec.sack3.next = 0_u32.into();
+        self.rec.sack4.next = 0_u32.into();
+        self.rec.sack5.next = 0_u32.into();
+        self.rec.sack6.next = 0_u32.into();
+        self.rec.sack7.next = 0_u32.into();
+        if self.o_sackn.q.val() >= 1 {
+            self.rec.sack0.next = self.sedge[0].val();
+            self.rec.sack1.next = self.sedge[1].val();
+        }
+        if self.o_sackn.q.val() >= 2 {
+            self.rec.sack2.next = self.sedge[2].val();
+            self.rec.sack3.next = self.sedge[3].val();
+        }
+        if self.o_sackn.q.val() >= 3 {
+            self.rec.sack4.next = self.sedge[4].val();
+            self.rec.sack5.next = self.sedge[5].val();
+        }
+        if self.o_sackn.q.val() >= 4 {
+            self.rec.sack6.next = self.sedge[6].val();
+            self.rec.sack7.next = self.sedge[7].val();
+        }
     }
 }
 
@@ -791,6 +1005,8 @@ pub struct TcpFields {
     pub ts: Option<(u32, u32, u8)>,
     /// (blocks, frame offset of the first left edge)
     pub sack: Option<(u8, u8)>,
+    /// The SACK edges (left0, right0, left1, ...), 0 beyond the blocks present.
+    pub sack_edges: [u32; 8],
     pub md5: bool,
     pub tfo_len: Option<u8>,
     pub mptcp_subtype: Option<u8>,
@@ -798,6 +1014,8 @@ pub struct TcpFields {
     pub opts_truncated: bool,
     pub ip_csum_ok: bool,
     pub tcp_csum_ok: bool,
+    /// The checksum field as received.
+    pub tcp_csum: u16,
 }
 
 /// One [`HeaderParser`] record as plain Rust values, holding exactly the fields that are defined
@@ -860,6 +1078,16 @@ impl HeaderRecord {
                     .then(|| (p.tsval.val().0, p.tsecr.val().0, u8f(p.ts_off.val()))),
                 sack: (p.sack_blocks.val().to_u32() != 0)
                     .then(|| (p.sack_blocks.val().to_u32() as u8, u8f(p.sack_off.val()))),
+                sack_edges: [
+                    p.sack0.val().0,
+                    p.sack1.val().0,
+                    p.sack2.val().0,
+                    p.sack3.val().0,
+                    p.sack4.val().0,
+                    p.sack5.val().0,
+                    p.sack6.val().0,
+                    p.sack7.val().0,
+                ],
                 md5: p.md5.val(),
                 tfo_len: p.tfo_valid.val().then(|| u8f(p.tfo_len.val())),
                 mptcp_subtype: p
@@ -870,6 +1098,7 @@ impl HeaderRecord {
                 opts_truncated: p.opts_truncated.val(),
                 ip_csum_ok: p.ip_csum_ok.val(),
                 tcp_csum_ok: p.tcp_csum_ok.val(),
+                tcp_csum: u16f(p.tcp_csum.val()),
             }),
         }
     }
@@ -918,6 +1147,11 @@ impl HeaderRecord {
                 let ip_ok = wire::checksum::ipv4_header(ih) == ip.checksum;
                 let tcp_ok = wire::checksum::tcp_v4(ip.src, ip.dst, seg) == t.checksum;
                 debug_assert_eq!(ip_ok && tcp_ok, wire::build::checksums_ok(frame, ip, t));
+                let mut sack_edges = [0u32; 8];
+                for (k, b) in o.sack.iter().enumerate() {
+                    sack_edges[2 * k] = b.left;
+                    sack_edges[2 * k + 1] = b.right;
+                }
                 let tcp = TcpFields {
                     tcp_off: t.offset as u8,
                     src_port: t.src_port,
@@ -933,6 +1167,7 @@ impl HeaderRecord {
                     sack_perm: o.sack_perm,
                     ts: o.timestamp.map(|ts| (ts.tsval, ts.tsecr, ts.offset as u8)),
                     sack: o.sack_offset.map(|off| (o.sack.len() as u8, off as u8)),
+                    sack_edges,
                     md5: o.md5,
                     tfo_len: o.tfo_cookie_len,
                     mptcp_subtype: o.mptcp_subtype,
@@ -940,6 +1175,7 @@ impl HeaderRecord {
                     opts_truncated: o.truncated,
                     ip_csum_ok: ip_ok,
                     tcp_csum_ok: tcp_ok,
+                    tcp_csum: t.checksum,
                 };
                 (DISP_TCP, CLASS_IPV4_TCP, Some(v4(ip)), Some(tcp))
             }

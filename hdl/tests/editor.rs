@@ -95,7 +95,7 @@ impl Case {
     fn new(frame: Vec<u8>, op: u8, seq_adj: u32, ts_adj: u32) -> Case {
         let rec = HeaderRecord::from_model(&frame);
         let op = if rec.tcp.is_some() { op } else { EDIT_NONE };
-        let req = EditRequest::from_record(&rec, &frame, op, seq_adj, ts_adj);
+        let req = EditRequest::from_record(&rec, op, seq_adj, ts_adj);
         let out = model(&frame, op, seq_adj, ts_adj);
         Case {
             beats: frame_to_beats(&frame),

@@ -813,7 +813,8 @@ fn parser_outputs(tb: &Testbench<HeaderParser>) -> Vec<(&'static str, u64)> {
         total_len, fragment, src_ip, dst_ip, protocol, tcp_off, src_port, dst_port, seq, ack,
         flags, window, data_off, payload_len, mss, ws_valid, ws, sack_perm, ts_valid, tsval,
         tsecr, ts_off, sack_blocks, sack_off, md5, tfo_valid, tfo_len, mptcp_valid,
-        mptcp_subtype, unknown_opts, opts_truncated, ip_csum_ok, tcp_csum_ok)
+        mptcp_subtype, unknown_opts, opts_truncated, ip_csum_ok, tcp_csum_ok, tcp_csum, sack0,
+        sack1, sack2, sack3, sack4, sack5, sack6, sack7)
 }
 
 /// The rust-hdl simulation runs closed loop (the stream driver reacts to `sink.ready`, the
