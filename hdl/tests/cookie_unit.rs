@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::verilated::{build, Model};
+use common::verilated::{build, per_port, Model};
 use hdl::cookie_unit::{
     drive_secrets, CookieRequest, CookieResult, CookieUnit, COOKIE_LATENCY, COOKIE_TAG_BITS,
     KIND_CHECK, KIND_GENERATE, KIND_HASH,
@@ -779,26 +779,11 @@ fn cookie_unit_matches_verilator_cycle_for_cycle() {
         req: CookieRequest::default(),
         secret: stim.last().unwrap().secret,
     };
-    let rows: Vec<Vec<u64>> = (0..outs.len())
-        .map(|t| {
-            let c = stim.get(t).unwrap_or(&idle);
-            model
-                .inputs
-                .iter()
-                .map(|p| input_value(c, &p.name))
-                .collect()
-        })
+    let cycles: Vec<_> = (0..outs.len())
+        .map(|t| stim.get(t).unwrap_or(&idle))
         .collect();
-    let sim: Vec<Vec<u64>> = outs
-        .iter()
-        .map(|o| {
-            model
-                .outputs
-                .iter()
-                .map(|p| output_value(o, &p.name))
-                .collect()
-        })
-        .collect();
+    let rows = per_port(&model.inputs, &cycles, |c, n| input_value(c, n));
+    let sim = per_port(&model.outputs, &outs, output_value);
     let t0 = Instant::now();
     let ver = model.run(&rows);
     let ver_secs = t0.elapsed().as_secs_f64();

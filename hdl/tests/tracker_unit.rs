@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::verilated::{build, Model};
+use common::verilated::{build, per_port, Model};
 use hdl::conn_table::{WB_DELETE, WB_INSERT, WB_NONE, WB_UPDATE};
 use hdl::stream::XorShift64;
 use hdl::testbench::Testbench;
@@ -1277,26 +1277,11 @@ fn tracker_unit_matches_verilator_cycle_for_cycle() {
         outs.push(TrackerResult::read(&tb));
     }
     stim = all;
-    let rows: Vec<Vec<u64>> = (0..outs.len())
-        .map(|t| {
-            let r = stim.get(t).unwrap_or(&idle);
-            model
-                .inputs
-                .iter()
-                .map(|p| input_value(r, &p.name))
-                .collect()
-        })
+    let cycles: Vec<_> = (0..outs.len())
+        .map(|t| stim.get(t).unwrap_or(&idle))
         .collect();
-    let sim: Vec<Vec<u64>> = outs
-        .iter()
-        .map(|o| {
-            model
-                .outputs
-                .iter()
-                .map(|p| output_value(o, &p.name))
-                .collect()
-        })
-        .collect();
+    let rows = per_port(&model.inputs, &cycles, |c, n| input_value(c, n));
+    let sim = per_port(&model.outputs, &outs, output_value);
     let t0 = Clock::now();
     let ver = model.run(&rows);
     let ver_secs = t0.elapsed().as_secs_f64();

@@ -27,6 +27,15 @@ pub fn in_port_order<N: AsRef<str>>(ports: &[Port], named: &[(N, u64)]) -> Vec<u
         .collect()
 }
 
+/// One row per item: `value(item, port name)` for each of `ports`, in port order (inputs to
+/// replay, or the simulation's outputs to compare).
+pub fn per_port<T>(ports: &[Port], items: &[T], value: impl Fn(&T, &str) -> u64) -> Vec<Vec<u64>> {
+    items
+        .iter()
+        .map(|x| ports.iter().map(|p| value(x, &p.name)).collect())
+        .collect()
+}
+
 pub fn waivers() -> PathBuf {
     verilator_dir().join("waivers.vlt")
 }
