@@ -204,9 +204,9 @@ impl Nic {
         let key = flow_key(ingress, ip, tcp);
         let hash = flow_hash(&self.cfg, &key);
         match (ingress, self.table.lookup(&key, hash)) {
-            (Port::Wire, Some(slot)) => self.wire_known(slot, hash, frame, f, ip, tcp, now),
+            (Port::Wire, Some(slot)) => self.wire_known(slot, frame, f, ip, tcp, now),
             (Port::Wire, None) => self.wire_unknown(key, hash, f, ip, tcp, now),
-            (Port::Host, Some(slot)) => self.host_known(slot, key, hash, frame, f, ip, tcp, now),
+            (Port::Host, Some(slot)) => self.host_known(slot, key, frame, f, ip, tcp, now),
             (Port::Host, None) => self.host_unknown(key, hash, tcp, now),
         }
     }
@@ -340,7 +340,6 @@ impl Nic {
     fn wire_known(
         &mut self,
         slot: u32,
-        hash: u32,
         frame: &mut [u8],
         f: &Frame,
         ip: &Ipv4Info,
@@ -354,6 +353,23 @@ impl Nic {
         if proxied && before.state == TcpState::SynReceived {
             return self.wire_proxy_pending(slot, before, f, ip, tcp, now);
         }
+        // A SYN toward a protected listener that lands on a TIME-WAIT entry counts toward the
+        // listener's SYN rate before the state check (the hardware's policy unit sees it while
+        // the state unit decides); its action applies if the SYN reuses the tuple.
+        let fl = tcp.flags;
+        let reuse_policy = if before.state == TcpState::TimeWait && fl.syn() && !fl.ack() {
+            Policy::find(&self.cfg, ip.dst, tcp.dst_port).map(|(i, l)| {
+                let (action, newly) =
+                    self.policy
+                        .on_syn(&self.cfg, i, l.mode, self.pending, false, now);
+                if newly {
+                    self.count(Counter::FloodDetected);
+                }
+                action
+            })
+        } else {
+            None
+        };
         // Track in the host's sequence space.
         let mut view = tcp.clone();
         if proxied {
@@ -400,18 +416,28 @@ impl Nic {
                 reply(Verdict::Drop(DropReason::Challenged), Port::Wire, ack, None)
             }
             Action::Reuse => {
-                // RFC 6191: the TIME-WAIT entry gives way to the new connection.
+                // RFC 6191: the TIME-WAIT entry gives way to the new connection, in place (the
+                // slot is rewritten with the new entry: one table write, one event).
                 self.count(Counter::TWRecycled);
-                self.transition(
-                    slot,
-                    before.key,
-                    before.state,
-                    TcpState::Closed,
-                    proxied,
-                    now,
-                );
-                self.remove(slot);
-                self.wire_unknown(before.key, hash, f, ip, tcp, now)
+                if reuse_policy == Some(SynAction::Cookie) {
+                    self.transition(
+                        slot,
+                        before.key,
+                        before.state,
+                        TcpState::Closed,
+                        proxied,
+                        now,
+                    );
+                    self.remove(slot);
+                    let (synack, _cookie) = synproxy::cookie_synack(&self.cfg, f, ip, tcp, now);
+                    self.count(Counter::SyncookiesSent);
+                    return reply(Verdict::Consume, Port::Wire, synack, None);
+                }
+                let mut e = Entry::new(before.key, TcpState::Closed);
+                tracker::open_from_peer(&mut e, tcp, now);
+                self.replace(slot, e);
+                self.transition(slot, e.key, before.state, e.state, false, now);
+                Outcome::new(Verdict::Forward)
             }
         }
     }
@@ -454,7 +480,6 @@ impl Nic {
         &mut self,
         slot: u32,
         key: FlowKey,
-        hash: u32,
         frame: &mut [u8],
         f: &Frame,
         ip: &Ipv4Info,
@@ -471,9 +496,12 @@ impl Nic {
         if tcp.flags.syn() && !tcp.flags.ack() && before.state == TcpState::TimeWait {
             // Linux tw_reuse: the host itself reuses its TIME-WAIT 4-tuple for a new connect().
             self.count(Counter::TWRecycled);
-            self.transition(slot, key, before.state, TcpState::Closed, proxied, now);
-            self.remove(slot);
-            return self.track_syn(key, hash, tcp, now, false);
+            let mut e = Entry::new(key, TcpState::Closed);
+            tracker::open_from_host(&mut e, tcp, now);
+            self.replace(slot, e);
+            self.count(Counter::ActiveOpens);
+            self.transition(slot, key, before.state, e.state, false, now);
+            return Outcome::new(Verdict::Forward);
         }
         let mut e = before;
         tracker::on_host(&mut e, tcp, now);
@@ -542,6 +570,16 @@ impl Nic {
     }
 
     // ---- bookkeeping ---------------------------------------------------------------------
+
+    /// Rewrite an occupied slot with a new connection's entry (TIME-WAIT reuse): counted as the
+    /// old entry's delete and the new one's insert.
+    fn replace(&mut self, slot: u32, e: Entry) {
+        if let Some(s) = self.table.get_mut(slot) {
+            *s = e;
+            self.count(Counter::TableDeletes);
+            self.count(Counter::TableInserts);
+        }
+    }
 
     fn remove(&mut self, slot: u32) {
         if self.table.remove(slot).is_some() {

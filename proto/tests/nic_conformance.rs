@@ -746,7 +746,10 @@ fn conformance_32_40_newer_syn_reuses_time_wait() {
     let out = n.process(Port::Wire, &mut from_client(ISN, 0, SYN, 100, &[], &[]), T0);
     assert_eq!(out.verdict, Verdict::Drop(DropReason::Challenged));
     assert_eq!(state_of(&n), Some(TcpState::TimeWait));
-    // A newer SYN: the old entry gives way, the new connection is tracked.
+    // A newer SYN: the old entry gives way, the new connection is tracked in the same slot,
+    // with one event TIME-WAIT -> SYN-RECEIVED.
+    let slot = n.table().iter().next().map(|(s, _)| s).unwrap();
+    let _ = n.drain_events().count();
     let out = n.process(
         Port::Wire,
         &mut from_client(ISN + 100_000, 0, SYN, 100, &[], &[]),
@@ -754,6 +757,9 @@ fn conformance_32_40_newer_syn_reuses_time_wait() {
     );
     assert_eq!(out.verdict, Verdict::Forward);
     assert_eq!(state_of(&n), Some(TcpState::SynReceived));
+    assert_eq!(n.table().iter().next().map(|(s, _)| s), Some(slot));
+    let ev: Vec<_> = n.drain_events().map(|t| (t.old, t.new, t.slot)).collect();
+    assert_eq!(ev, [(TcpState::TimeWait, TcpState::SynReceived, slot)]);
     assert_eq!(n.counter(Counter::TWRecycled), 1);
 }
 
