@@ -120,6 +120,21 @@ impl std::ops::Not for Lane {
     }
 }
 
+/// Compare with a 32-bit literal (`x == 5_u32` is `x == 32'h5` in Verilog: equal widths).
+impl PartialEq<u32> for Lane {
+    #[inline(always)]
+    fn eq(&self, rhs: &u32) -> bool {
+        self.0 == *rhs
+    }
+}
+
+impl PartialOrd<u32> for Lane {
+    #[inline(always)]
+    fn partial_cmp(&self, rhs: &u32) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(rhs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

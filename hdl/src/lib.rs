@@ -55,6 +55,7 @@
 pub mod bram;
 pub mod conn_table;
 pub mod cookie_unit;
+pub mod decision;
 pub mod csum_update;
 pub mod editor;
 pub mod frame_fifo;

@@ -366,7 +366,7 @@ impl Logic for ReplyGen {
             // bytes (vn even) or 2 (vn odd).
             self.s2_beats.d.next = bit_cast::<4, 32>(((self.vn.val() + 15_u32) >> 1_u32).into());
             self.s2_keep.d.next = 0x3F.into();
-            if (self.vn.val() & 1_u32) != 0_u32.into() {
+            if (self.vn.val() & 1_u32) != 0_u32 {
                 self.s2_keep.d.next = 0x03.into();
             }
         }

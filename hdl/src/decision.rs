@@ -1,0 +1,1333 @@
+//! [`DecisionPipeline`] — one frame's header record in, the NIC's decision for it out: what
+//! `proto::nic::Nic::process` decides, computed by the cookie unit, the connection table, the
+//! state unit and the policy unit joined as docs/hdl.md ("The decision pipeline") draws them.
+//!
+//! ## Interface
+//! * `clock` in.
+//! * Record in: `in_valid` in, `in_ready` out (registers only), `in_w[REC_WORDS]`: one frame's
+//!   [`RecordWords`] (the parser's record, the frame's MAC addresses, its ingress port and the
+//!   device time it arrived). Records are taken at most one every [`ISSUE_GAP`] clocks.
+//! * Configuration (quasi-static, as `regs_block` presents it live): `cookie_key[8]`
+//!   (`key[0].k0` lo, hi, `key[0].k1` lo, hi, then `key[1]`), `proxy_mss`, `proxy_ws`,
+//!   `proxy_ts`, `proxy_sack`, `verify_csum`, `loose`, `rfc1337`, `flood_syn_rate`,
+//!   `flood_pending` and the listener table `l_valid/l_addr/l_port/l_mode[16]`.
+//! * Decision out, one per record in record order, registered: `d_valid`, `d_host` (the
+//!   ingress port: 0 wire, 1 host), `d_verdict` (`V_*`), `d_reason` (drop: `DropReason`'s
+//!   declaration index; punt: `P_*`), `d_edit` (`editor::EDIT_*`), `d_seq_adj`, `d_ts_adj` (the
+//!   editor request's adjustments); up to two generated frames `r0_*`, `r1_*` (`valid`, `host`:
+//!   the port it leaves by, `w[DESC_WORDS]`: a [`ReplyDesc`], `replygen`'s descriptor).
+//! * Counter pulses `cnt[Counter::COUNT]` (one clock, with the decision; `FramesGenerated`
+//!   counts `1 + gen_two`), the state-transition event `ev_*` (slot, old and new state, whether
+//!   the connection is proxied, its key), the table's `occupancy` and the pending-handshake
+//!   gauge `pending`.
+//!
+//! ## Data flow (clock `t0` = the record is taken)
+//! ```text
+//! t0        record -> store_r, store_w (16 x Bram<Lane, 4>, index = tag); cookie unit request
+//!           (H0 always; GENERATE for a wire SYN, CHECK for a wire pure ACK)
+//! L=t0+21   cookie result; store_r read (issued at L-1) gives the key: table lookup (bucket = H0)
+//! R=L+2     table result: state unit request (the entry, or a fresh one for the open ops),
+//!           policy unit request (listener, SYN count, cookie-ACK window); latches for W
+//! W=R+4     state unit result + policy result + store_w record: the decision (below), the
+//!           table's write-back (D = 4), counters, event; registered out at W+1
+//! ```
+//! Records are at least `ISSUE_GAP = D + 1` clocks apart, so a lookup never meets a write-back
+//! that does not exist yet (the table never holds) and each stage's latches are read before the
+//! next record overwrites them; the pending-handshake gauge the policy unit takes is exact.
+//! A port delivers at most one record per frame (8 beats for a minimum frame), so one port runs
+//! at line rate for every frame size and both ports together for frames of 10 beats (73 bytes)
+//! or more. (A skid FIFO in front of the table would lift this to one record per clock.)
+//!
+//! ## The decision (`proto::nic::Nic::process`, branch for branch)
+//! Not TCP: forward. Fragment / IPv6 / malformed: punt. Bad checksum (when verified) or flags
+//! conntrack rejects: drop. Known wire flow: the SYN proxy's pending handshake (exact RST
+//! closes, a retransmitted cookie ACK re-sends the SYN to the host, anything else is dropped),
+//! else the state unit's action (accept/ignore with write-back and translation to the host's
+//! sequence space when proxied, drop, challenge ACK, TIME-WAIT reuse in place or answered by a
+//! cookie). Unknown wire flow: SYN -> track or cookie SYN-ACK by the listener's policy; pure ACK
+//! to a listener validating cookies -> cookie check -> pending entry + SYN to the host; else
+//! loose forward or drop. Known host flow: refusal RST of a pending handshake, TIME-WAIT reuse
+//! by the host, else the state unit's host update and translation to the wire. Unknown host
+//! flow: a SYN is tracked, anything else forwarded.
+//!
+//! Not yet in hardware (a record on these paths has `d_unsupported` set and the verdict
+//! `V_PUNT`): the host's SYN-ACK completing a proxied handshake (`synproxy::on_server_synack`)
+//! and a zero-window probe at ISN (`seq = ISN`) during the proxy's handshake.
+
+use crate::bram::Bram;
+use crate::conn_table::ConnTable;
+use crate::cookie_unit::CookieUnit;
+use crate::lane::Lane;
+use crate::policy_unit::{PolicyUnit, LISTENERS};
+use crate::tracker_unit::TrackerUnit;
+use proto::counters::Counter;
+use proto::table::ENTRY_WORDS;
+use rust_hdl::prelude::*;
+
+/// Words of a record ([`RecordWords`]).
+pub const REC_WORDS: usize = 16;
+/// Words of a generated frame's descriptor ([`ReplyDesc`]).
+pub const DESC_WORDS: usize = 13;
+/// Counter pulses (`Counter::COUNT`; a literal so the port array derives `Default`).
+pub const COUNTERS: usize = 44;
+const _: () = assert!(COUNTERS == Counter::COUNT);
+/// Minimum clocks between two records (the table's write-back distance + 1).
+pub const ISSUE_GAP: usize = 5;
+/// Clocks from the edge that takes a record to its decision on the outputs.
+pub const DECISION_LATENCY: usize = 28;
+/// Record-store tags (records in flight at most `DECISION_LATENCY / ISSUE_GAP + 1`).
+const TAG_BITS: usize = 4;
+/// Tag delay line: the store_w read is issued 26 clocks after the record is taken.
+const TAG_DELAY: usize = 26;
+
+/// Verdicts (`d_verdict`).
+pub const V_FORWARD: u8 = 0;
+pub const V_REWRITE: u8 = 1;
+pub const V_CONSUME: u8 = 2;
+pub const V_DROP: u8 = 3;
+pub const V_PUNT: u8 = 4;
+/// Punt reasons (`d_reason` with `V_PUNT`).
+pub const P_FRAGMENT: u8 = 0;
+pub const P_IPV6: u8 = 1;
+pub const P_MALFORMED: u8 = 2;
+
+// The kernel writes these counter indices as literals.
+const _: () = {
+    use Counter as C;
+    assert!(C::WireFramesIn as usize == 0 && C::HostFramesIn as usize == 1);
+    assert!(C::FramesForwarded as usize == 2 && C::FramesRewritten as usize == 3);
+    assert!(C::FramesGenerated as usize == 4 && C::FramesDropped as usize == 5);
+    assert!(C::FramesPunted as usize == 6 && C::NonTcpPassed as usize == 7);
+    assert!(C::Ipv4Fragments as usize == 8 && C::Ipv6Frames as usize == 9);
+    assert!(C::MalformedFrames as usize == 10 && C::InCsumErrors as usize == 11);
+    assert!(C::InSegs as usize == 12 && C::SyncookiesSent as usize == 13);
+    assert!(C::SyncookiesRecv as usize == 14 && C::SyncookiesFailed as usize == 15);
+    assert!(C::ListenDrops as usize == 16 && C::ListenOverflows as usize == 17);
+    assert!(C::PassiveOpens as usize == 18 && C::ActiveOpens as usize == 19);
+    assert!(C::EstabResets as usize == 20 && C::TCPChallengeACK as usize == 22);
+    assert!(C::TCPSYNChallenge as usize == 23 && C::PAWSEstab as usize == 24);
+    assert!(C::RstOutOfWindow as usize == 25 && C::OutOfWindowDrops as usize == 26);
+    assert!(C::AckOutOfRange as usize == 27 && C::InvalidFlags as usize == 28);
+    assert!(C::UntrackedDrops as usize == 29 && C::Rfc1337Ignored as usize == 30);
+    assert!(C::TWRecycled as usize == 32 && C::SynproxyRetrans as usize == 34);
+    assert!(C::TableInserts as usize == 35 && C::TableDeletes as usize == 36);
+    assert!(C::TableFull as usize == 37 && C::FloodDetected as usize == 42);
+};
+
+/// The decision pipeline over a table of `2^A` buckets x 4 ways. See the [module docs](self).
+#[derive(LogicBlock, Default)]
+pub struct DecisionPipeline<const A: usize> {
+    pub clock: Signal<In, Clock>,
+    // ---- record in
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub in_w: [Signal<In, Lane>; REC_WORDS],
+    // ---- configuration
+    pub cookie_key: [Signal<In, Lane>; 8],
+    pub proxy_mss: Signal<In, Lane>,
+    pub proxy_ws: Signal<In, Lane>,
+    pub proxy_ts: Signal<In, Bit>,
+    pub proxy_sack: Signal<In, Bit>,
+    pub verify_csum: Signal<In, Bit>,
+    pub loose: Signal<In, Bit>,
+    pub rfc1337: Signal<In, Bit>,
+    pub flood_syn_rate: Signal<In, Lane>,
+    pub flood_pending: Signal<In, Lane>,
+    pub l_valid: [Signal<In, Bit>; LISTENERS],
+    pub l_addr: [Signal<In, Lane>; LISTENERS],
+    pub l_port: [Signal<In, Bits<16>>; LISTENERS],
+    pub l_mode: [Signal<In, Bits<2>>; LISTENERS],
+    // ---- decision out
+    pub d_valid: Signal<Out, Bit>,
+    pub d_host: Signal<Out, Bit>,
+    pub d_verdict: Signal<Out, Bits<3>>,
+    pub d_reason: Signal<Out, Bits<4>>,
+    pub d_unsupported: Signal<Out, Bit>,
+    pub d_edit: Signal<Out, Bits<2>>,
+    pub d_seq_adj: Signal<Out, Lane>,
+    pub d_ts_adj: Signal<Out, Lane>,
+    pub r0_valid: Signal<Out, Bit>,
+    pub r0_host: Signal<Out, Bit>,
+    pub r0_w: [Signal<Out, Lane>; DESC_WORDS],
+    pub r1_valid: Signal<Out, Bit>,
+    pub r1_host: Signal<Out, Bit>,
+    pub r1_w: [Signal<Out, Lane>; DESC_WORDS],
+    pub cnt: [Signal<Out, Bit>; 32],
+    pub cnt_hi: [Signal<Out, Bit>; COUNTERS - 32],
+    pub gen_two: Signal<Out, Bit>,
+    pub ev_valid: Signal<Out, Bit>,
+    pub ev_slot: Signal<Out, Lane>,
+    pub ev_old: Signal<Out, Lane>,
+    pub ev_new: Signal<Out, Lane>,
+    pub ev_proxied: Signal<Out, Bit>,
+    pub ev_key: [Signal<Out, Lane>; 3],
+    pub occupancy: Signal<Out, Lane>,
+    pub pending: Signal<Out, Lane>,
+
+    // ---- blocks
+    cookie: CookieUnit,
+    table: ConnTable<A, 4>,
+    tracker: TrackerUnit,
+    policy: PolicyUnit,
+    store_r: [Bram<Lane, TAG_BITS>; REC_WORDS],
+    store_w: [Bram<Lane, TAG_BITS>; REC_WORDS],
+
+    // ---- issue
+    gap: DFF<Bits<3>>,
+    tag: DFF<Bits<TAG_BITS>>,
+    dl_tag: [DFF<Bits<TAG_BITS>>; TAG_DELAY],
+    dl_v: [DFF<Bit>; TAG_DELAY],
+    // ---- L latches (cookie results)
+    l_cookie: DFF<Lane>,
+    l_ok: DFF<Bit>,
+    l_mss: DFF<Bits<2>>,
+    // ---- R latches (read at W)
+    b_hit: DFF<Bit>,
+    b_full: DFF<Bit>,
+    b_slot: DFF<Lane>,
+    b_w: [DFF<Lane>; ENTRY_WORDS],
+    b_cookie: DFF<Lane>,
+    b_ok: DFF<Bit>,
+    b_mss: DFF<Bits<2>>,
+    // ---- policy result (R+3, read at W)
+    p_found: DFF<Bit>,
+    p_cookie: DFF<Bit>,
+    p_flood: DFF<Bit>,
+    p_validate: DFF<Bit>,
+    // ---- run-time state
+    gauge: DFF<Lane>,
+    // ---- output registers
+    o_valid: DFF<Bit>,
+    o_host: DFF<Bit>,
+    o_verdict: DFF<Bits<3>>,
+    o_reason: DFF<Bits<4>>,
+    o_unsup: DFF<Bit>,
+    o_edit: DFF<Bits<2>>,
+    o_seq_adj: DFF<Lane>,
+    o_ts_adj: DFF<Lane>,
+    o_r0v: DFF<Bit>,
+    o_r0h: DFF<Bit>,
+    o_r0: [DFF<Lane>; DESC_WORDS],
+    o_r1v: DFF<Bit>,
+    o_r1h: DFF<Bit>,
+    o_r1: [DFF<Lane>; DESC_WORDS],
+    o_cnt: [DFF<Bit>; 32],
+    o_cnt_hi: [DFF<Bit>; COUNTERS - 32],
+    o_gen2: DFF<Bit>,
+    o_ev: DFF<Bit>,
+    o_ev_slot: DFF<Lane>,
+    o_ev_old: DFF<Lane>,
+    o_ev_new: DFF<Lane>,
+    o_ev_px: DFF<Bit>,
+    o_ev_key: [DFF<Lane>; 3],
+
+    // ---- stage A locals
+    a_flags: Signal<Local, Lane>,
+    a_host: Signal<Local, Bit>,
+    a_tcp: Signal<Local, Bit>,
+    a_mss: Signal<Local, Lane>,
+    a_fv: Signal<Local, Lane>,
+    a_bits: Signal<Local, Lane>,
+    a_bits2: Signal<Local, Lane>,
+    // ---- stage L/R locals (record from store_r)
+    k_peer: Signal<Local, Lane>,
+    k_host: Signal<Local, Lane>,
+    k_ports: Signal<Local, Lane>,
+    r_host: Signal<Local, Bit>,
+    r_flags: Signal<Local, Lane>,
+    r_st: Signal<Local, Lane>,
+    r_proxied: Signal<Local, Bit>,
+    r_syn_only: Signal<Local, Bit>,
+    r_host_tw_syn: Signal<Local, Bit>,
+    r_seg: Signal<Local, Bit>,
+    // ---- stage W locals (record from store_w)
+    w_disp: Signal<Local, Lane>,
+    w_host: Signal<Local, Bit>,
+    w_flags: Signal<Local, Lane>,
+    w_syn: Signal<Local, Bit>,
+    w_ack: Signal<Local, Bit>,
+    w_fin: Signal<Local, Bit>,
+    w_rst: Signal<Local, Bit>,
+    w_flags_ok: Signal<Local, Bit>,
+    w_csum_ok: Signal<Local, Bit>,
+    w_ts: Signal<Local, Bit>,
+    w_ws_valid: Signal<Local, Bit>,
+    w_sack_perm: Signal<Local, Bit>,
+    w_ws14: Signal<Local, Lane>,
+    w_seq: Signal<Local, Lane>,
+    w_ack_no: Signal<Local, Lane>,
+    w_tsval: Signal<Local, Lane>,
+    w_tsecr: Signal<Local, Lane>,
+    w_window: Signal<Local, Lane>,
+    w_plen: Signal<Local, Lane>,
+    w_stamp: Signal<Local, Lane>,
+    w_kpeer: Signal<Local, Lane>,
+    w_khost: Signal<Local, Lane>,
+    w_kports: Signal<Local, Lane>,
+    b_st: Signal<Local, Lane>,
+    b_px: Signal<Local, Bit>,
+    t_act: Signal<Local, Lane>,
+    t_code: Signal<Local, Lane>,
+    t_old: Signal<Local, Lane>,
+    t_new: Signal<Local, Lane>,
+    // the decision
+    x_verdict: Signal<Local, Bits<3>>,
+    x_reason: Signal<Local, Lane>,
+    x_unsup: Signal<Local, Bit>,
+    x_edit: Signal<Local, Bits<2>>,
+    x_seq_adj: Signal<Local, Lane>,
+    x_ts_adj: Signal<Local, Lane>,
+    x_wb: Signal<Local, Bits<2>>,
+    x_wb_sel: Signal<Local, Bits<2>>,
+    x_ev: Signal<Local, Bit>,
+    x_ev_old: Signal<Local, Lane>,
+    x_ev_new: Signal<Local, Lane>,
+    x_ev_px: Signal<Local, Bit>,
+    x_reply: Signal<Local, Bits<3>>,
+    x_insert: Signal<Local, Bit>,
+    x_delete: Signal<Local, Bit>,
+    x_replace: Signal<Local, Bit>,
+    x_full: Signal<Local, Bit>,
+    x_listen_ovf: Signal<Local, Bit>,
+    x_passive: Signal<Local, Bit>,
+    x_active: Signal<Local, Bit>,
+    x_estab_rst: Signal<Local, Bit>,
+    x_syn_chal: Signal<Local, Bit>,
+    x_tw_recycled: Signal<Local, Bit>,
+    x_ck_sent: Signal<Local, Bit>,
+    x_ck_recv: Signal<Local, Bit>,
+    x_retrans: Signal<Local, Bit>,
+    // the entries the decision can write instead of the state unit's
+    e_reuse: [Signal<Local, Lane>; ENTRY_WORDS],
+    e_pend: [Signal<Local, Lane>; ENTRY_WORDS],
+    // the generated frames
+    g_synack: [Signal<Local, Lane>; DESC_WORDS],
+    g_chal: [Signal<Local, Lane>; DESC_WORDS],
+    g_ssyn: [Signal<Local, Lane>; DESC_WORDS],
+    g_nib: Signal<Local, Lane>,
+    g_pws: Signal<Local, Lane>,
+    g_tsf: Signal<Local, Lane>,
+    g_vlan: Signal<Local, Lane>,
+    g_sa_ws: Signal<Local, Lane>,
+    g_sa_sack: Signal<Local, Lane>,
+    g_sa_wsnib: Signal<Local, Lane>,
+    g_sa_sacknib: Signal<Local, Lane>,
+    g_sa_wsval: Signal<Local, Lane>,
+    g_ss_ws: Signal<Local, Lane>,
+    g_ss_ts: Signal<Local, Lane>,
+    g_ss_sack: Signal<Local, Lane>,
+    g_ss_mss: Signal<Local, Lane>,
+    t_bucket: Signal<Local, Lane>,
+    t_way: Signal<Local, Lane>,
+    t_free: Signal<Local, Lane>,
+    g_ts_ok: Signal<Local, Bit>,
+    g_sack_ok: Signal<Local, Bit>,
+}
+
+/// Generated-frame kinds (`x_reply`), the kernel's literals.
+const _REPLY_NONE: u8 = 0;
+const _REPLY_SYNACK: u8 = 1;
+const _REPLY_CHALLENGE: u8 = 2;
+const _REPLY_SERVER_SYN: u8 = 3;
+
+impl<const A: usize> Logic for DecisionPipeline<A> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // ================= clocks and defaults
+        clock!(self, clock, cookie, table, tracker, policy);
+        for i in 0..REC_WORDS {
+            self.store_r[i].clock.next = self.clock.val();
+            self.store_w[i].clock.next = self.clock.val();
+        }
+        dff_setup!(
+            self, clock, gap, tag, l_cookie, l_ok, l_mss, b_hit, b_full, b_slot, b_cookie, b_ok,
+            b_mss, p_found, p_cookie, p_flood, p_validate, gauge, o_valid, o_host, o_verdict,
+            o_reason, o_unsup, o_edit, o_seq_adj, o_ts_adj, o_r0v, o_r0h, o_r1v, o_r1h, o_gen2,
+            o_ev, o_ev_slot, o_ev_old, o_ev_new, o_ev_px
+        );
+        for i in 0..TAG_DELAY {
+            self.dl_tag[i].clock.next = self.clock.val();
+            self.dl_v[i].clock.next = self.clock.val();
+        }
+        for i in 0..ENTRY_WORDS {
+            self.b_w[i].clock.next = self.clock.val();
+            self.b_w[i].d.next = self.b_w[i].q.val();
+        }
+        for i in 0..DESC_WORDS {
+            self.o_r0[i].clock.next = self.clock.val();
+            self.o_r1[i].clock.next = self.clock.val();
+            self.o_r0[i].d.next = self.o_r0[i].q.val();
+            self.o_r1[i].d.next = self.o_r1[i].q.val();
+        }
+        for i in 0..32 {
+            self.o_cnt[i].clock.next = self.clock.val();
+            self.o_cnt[i].d.next = false;
+        }
+        for i in 0..(COUNTERS - 32) {
+            self.o_cnt_hi[i].clock.next = self.clock.val();
+            self.o_cnt_hi[i].d.next = false;
+        }
+        for i in 0..3 {
+            self.o_ev_key[i].clock.next = self.clock.val();
+            self.o_ev_key[i].d.next = self.o_ev_key[i].q.val();
+        }
+
+        // ================= outputs (registers)
+        self.in_ready.next = self.gap.q.val() == 0;
+        self.d_valid.next = self.o_valid.q.val();
+        self.d_host.next = self.o_host.q.val();
+        self.d_verdict.next = self.o_verdict.q.val();
+        self.d_reason.next = self.o_reason.q.val();
+        self.d_unsupported.next = self.o_unsup.q.val();
+        self.d_edit.next = self.o_edit.q.val();
+        self.d_seq_adj.next = self.o_seq_adj.q.val();
+        self.d_ts_adj.next = self.o_ts_adj.q.val();
+        self.r0_valid.next = self.o_r0v.q.val();
+        self.r0_host.next = self.o_r0h.q.val();
+        self.r1_valid.next = self.o_r1v.q.val();
+        self.r1_host.next = self.o_r1h.q.val();
+        for i in 0..DESC_WORDS {
+            self.r0_w[i].next = self.o_r0[i].q.val();
+            self.r1_w[i].next = self.o_r1[i].q.val();
+        }
+        for i in 0..32 {
+            self.cnt[i].next = self.o_cnt[i].q.val();
+        }
+        for i in 0..(COUNTERS - 32) {
+            self.cnt_hi[i].next = self.o_cnt_hi[i].q.val();
+        }
+        self.gen_two.next = self.o_gen2.q.val();
+        self.ev_valid.next = self.o_ev.q.val();
+        self.ev_slot.next = self.o_ev_slot.q.val();
+        self.ev_old.next = self.o_ev_old.q.val();
+        self.ev_new.next = self.o_ev_new.q.val();
+        self.ev_proxied.next = self.o_ev_px.q.val();
+        for i in 0..3 {
+            self.ev_key[i].next = self.o_ev_key[i].q.val();
+        }
+        self.occupancy.next = self.table.occupancy.val();
+        self.pending.next = self.gauge.q.val();
+        self.o_valid.d.next = false;
+        self.o_r0v.d.next = false;
+        self.o_r1v.d.next = false;
+        self.o_ev.d.next = false;
+        self.o_gen2.d.next = false;
+
+        // ================= stage A: take a record, hash it
+        self.a_flags.next = (self.in_w[7].val() >> 8_u32) & 0xFF_u32;
+        self.a_host.next = (self.in_w[9].val() & 0x8_u32) != 0_u32;
+        self.a_tcp.next = (self.in_w[9].val() & 0x7_u32) == 0_u32;
+        self.a_mss.next = self.in_w[8].val() & 0xFFFF_u32;
+        // conntrack tcp_valid_flags (ECE, CWR, PSH ignored) and the checksum verdict, kept
+        // with the record: bit 9 "checksums pass", bit 10 "flags valid".
+        self.a_fv.next = self.a_flags.val() & 0x37_u32;
+        self.a_bits.next = self.in_w[9].val();
+        if ((self.in_w[9].val() & 0x80_u32) != 0_u32) || !self.verify_csum.val() {
+            self.a_bits.next = self.in_w[9].val() | 0x200_u32;
+        }
+        if (((self.a_fv.val() == 0x02_u32) || (self.a_fv.val() == 0x22_u32))
+            || ((self.a_fv.val() == 0x12_u32) || (self.a_fv.val() == 0x04_u32)))
+            || (((self.a_fv.val() == 0x14_u32) || (self.a_fv.val() == 0x11_u32))
+                || (((self.a_fv.val() == 0x31_u32) || (self.a_fv.val() == 0x10_u32))
+                    || (self.a_fv.val() == 0x30_u32)))
+        {
+            self.a_bits2.next = self.a_bits.val() | 0x400_u32;
+        } else {
+            self.a_bits2.next = self.a_bits.val();
+        }
+        self.gap.d.next = self.gap.q.val();
+        if self.gap.q.val() != 0 {
+            self.gap.d.next = self.gap.q.val() - 1;
+        }
+        self.tag.d.next = self.tag.q.val();
+        self.cookie.in_valid.next = false;
+        self.cookie.in_kind.next = 0.into();
+        self.cookie.in_tag.next = 0.into();
+        for i in 0..REC_WORDS {
+            self.store_r[i].write_enable.next = false;
+            self.store_w[i].write_enable.next = false;
+            self.store_r[i].write_address.next = self.tag.q.val();
+            self.store_w[i].write_address.next = self.tag.q.val();
+            self.store_r[i].write_data.next = self.in_w[i].val();
+            self.store_w[i].write_data.next = self.in_w[i].val();
+        }
+        self.store_r[9].write_data.next = self.a_bits2.val();
+        self.store_w[9].write_data.next = self.a_bits2.val();
+        if self.in_valid.val() && (self.gap.q.val() == 0) {
+            self.gap.d.next = 4.into(); // ISSUE_GAP - 1
+            self.tag.d.next = self.tag.q.val() + 1;
+            self.cookie.in_valid.next = true;
+            for i in 0..REC_WORDS {
+                self.store_r[i].write_enable.next = true;
+                self.store_w[i].write_enable.next = true;
+            }
+            // GENERATE for a SYN from the wire, CHECK for a pure ACK from the wire.
+            if self.a_tcp.val() && !self.a_host.val() {
+                if (self.a_flags.val() & 0x12_u32) == 0x02_u32 {
+                    self.cookie.in_kind.next = 1.into();
+                }
+                if (self.a_flags.val() & 0x17_u32) == 0x10_u32 {
+                    self.cookie.in_kind.next = 2.into();
+                }
+            }
+        }
+        // The flow in canonical order (peer = the wire side).
+        self.cookie.peer_addr.next = self.in_w[0].val();
+        self.cookie.host_addr.next = self.in_w[1].val();
+        self.cookie.peer_port.next = bit_cast::<16, 32>((self.in_w[2].val() >> 16_u32).into());
+        self.cookie.host_port.next = bit_cast::<16, 32>(self.in_w[2].val().into());
+        if self.a_host.val() {
+            self.cookie.peer_addr.next = self.in_w[1].val();
+            self.cookie.host_addr.next = self.in_w[0].val();
+            self.cookie.peer_port.next = bit_cast::<16, 32>(self.in_w[2].val().into());
+            self.cookie.host_port.next =
+                bit_cast::<16, 32>((self.in_w[2].val() >> 16_u32).into());
+        }
+        self.cookie.count.next = self.in_w[15].val();
+        self.cookie.isn.next = self.in_w[3].val();
+        if (self.a_flags.val() & 0x02_u32) == 0_u32 {
+            self.cookie.isn.next = self.in_w[3].val() - 1_u32;
+        }
+        self.cookie.ack_cookie.next = self.in_w[4].val() - 1_u32;
+        // mss_index(&MSSTAB_V4, mss): {536, 1300, 1440, 1460}.
+        self.cookie.mss_index.next = 0.into();
+        if self.a_mss.val() >= 1300_u32 {
+            self.cookie.mss_index.next = 1.into();
+        }
+        if self.a_mss.val() >= 1440_u32 {
+            self.cookie.mss_index.next = 2.into();
+        }
+        if self.a_mss.val() >= 1460_u32 {
+            self.cookie.mss_index.next = 3.into();
+        }
+        self.cookie.secret0_k0_lo.next = self.cookie_key[0].val();
+        self.cookie.secret0_k0_hi.next = self.cookie_key[1].val();
+        self.cookie.secret0_k1_lo.next = self.cookie_key[2].val();
+        self.cookie.secret0_k1_hi.next = self.cookie_key[3].val();
+        self.cookie.secret1_k0_lo.next = self.cookie_key[4].val();
+        self.cookie.secret1_k0_hi.next = self.cookie_key[5].val();
+        self.cookie.secret1_k1_lo.next = self.cookie_key[6].val();
+        self.cookie.secret1_k1_hi.next = self.cookie_key[7].val();
+        // The tag follows the record: store_r is read at L - 1, store_w at W - 1.
+        self.dl_tag[0].d.next = self.tag.q.val();
+        self.dl_v[0].d.next = self.in_valid.val() && (self.gap.q.val() == 0);
+        for i in 1..TAG_DELAY {
+            self.dl_tag[i].d.next = self.dl_tag[i - 1].q.val();
+            self.dl_v[i].d.next = self.dl_v[i - 1].q.val();
+        }
+        for i in 0..REC_WORDS {
+            self.store_r[i].read_enable.next = self.dl_v[19].q.val();
+            self.store_r[i].read_address.next = self.dl_tag[19].q.val();
+            self.store_w[i].read_enable.next = self.dl_v[25].q.val();
+            self.store_w[i].read_address.next = self.dl_tag[25].q.val();
+        }
+
+        // ================= stage L: cookie result -> table lookup
+        self.r_host.next = (self.store_r[9].read_data.val() & 0x8_u32) != 0_u32;
+        self.k_peer.next = self.store_r[0].read_data.val();
+        self.k_host.next = self.store_r[1].read_data.val();
+        self.k_ports.next = self.store_r[2].read_data.val();
+        if self.r_host.val() {
+            self.k_peer.next = self.store_r[1].read_data.val();
+            self.k_host.next = self.store_r[0].read_data.val();
+            self.k_ports.next = (self.store_r[2].read_data.val() << 16_u32)
+                | (self.store_r[2].read_data.val() >> 16_u32);
+        }
+        self.table.lk_valid.next = self.cookie.out_valid.val();
+        self.table.lk_bucket.next = bit_cast::<A, 32>(self.cookie.h0.val().into());
+        self.table.lk_peer.next = self.k_peer.val();
+        self.table.lk_host.next = self.k_host.val();
+        self.table.lk_ports.next = self.k_ports.val();
+        self.table.mg_valid.next = false;
+        self.table.mg_delete.next = false;
+        self.table.mg_bucket.next = 0.into();
+        self.table.mg_way.next = 0.into();
+        self.l_cookie.d.next = self.l_cookie.q.val();
+        self.l_ok.d.next = self.l_ok.q.val();
+        self.l_mss.d.next = self.l_mss.q.val();
+        if self.cookie.out_valid.val() {
+            self.l_cookie.d.next = self.cookie.syn_cookie.val();
+            self.l_ok.d.next = self.cookie.cookie_ok.val();
+            self.l_mss.d.next = self.cookie.cookie_mss_index.val();
+        }
+
+        // ================= stage R: table result -> state unit, policy unit
+        self.r_flags.next = (self.store_r[7].read_data.val() >> 8_u32) & 0xFF_u32;
+        self.r_st.next = self.table.rs_w[3].val() & 0xF_u32;
+        self.r_proxied.next = (self.table.rs_w[3].val() & 0x10_u32) != 0_u32;
+        self.r_syn_only.next = (self.r_flags.val() & 0x12_u32) == 0x02_u32;
+        self.r_host_tw_syn.next = (self.r_host.val() && self.table.rs_hit.val())
+            && (self.r_syn_only.val() && (self.r_st.val() == 10_u32));
+        // A TCP segment the pipeline decides on (checksums pass, flags valid).
+        self.r_seg.next = (self.store_r[9].read_data.val() & 0x607_u32) == 0x600_u32;
+        self.tracker.in_valid.next = self.table.rs_valid.val();
+        self.tracker.in_tag.next = 0.into();
+        self.tracker.cfg_rfc1337.next = self.rfc1337.val();
+        self.tracker.now_stamp.next = bit_cast::<16, 32>(self.store_r[13].read_data.val().into());
+        // The op: the entry found, or a fresh one for the open ops (and the host's TIME-WAIT
+        // reuse, which the decision writes in place).
+        self.tracker.in_op.next = 2.into(); // OP_OPEN_PEER
+        if self.r_host.val() {
+            self.tracker.in_op.next = 3.into(); // OP_OPEN_HOST
+        }
+        if self.table.rs_hit.val() && !self.r_host_tw_syn.val() {
+            self.tracker.in_op.next = 0.into(); // OP_WIRE
+            if self.r_host.val() {
+                self.tracker.in_op.next = 1.into(); // OP_HOST
+            }
+        }
+        for i in 0..ENTRY_WORDS {
+            self.tracker.ent_w[i].next = self.table.rs_w[i].val();
+        }
+        if (!self.table.rs_hit.val()) || self.r_host_tw_syn.val() {
+            for i in 3..ENTRY_WORDS {
+                self.tracker.ent_w[i].next = 0_u32.into();
+            }
+            self.tracker.ent_w[0].next = self.k_peer.val();
+            self.tracker.ent_w[1].next = self.k_host.val();
+            self.tracker.ent_w[2].next = self.k_ports.val();
+            // Entry::new(key, Closed): state 0, no flags, both WS = WS_NONE (15).
+            self.tracker.ent_w[3].next = 0xFF00_u32.into();
+        }
+        self.tracker.seq.next = self.store_r[3].read_data.val();
+        self.tracker.ack.next = self.store_r[4].read_data.val();
+        if (self.table.rs_hit.val() && self.r_proxied.val()) && !self.r_host.val() {
+            // Tracked in the host's sequence space.
+            self.tracker.ack.next = self.store_r[4].read_data.val() - self.table.rs_w[7].val();
+        }
+        self.tracker.flag_fin.next = (self.r_flags.val() & 0x01_u32) != 0_u32;
+        self.tracker.flag_syn.next = (self.r_flags.val() & 0x02_u32) != 0_u32;
+        self.tracker.flag_rst.next = (self.r_flags.val() & 0x04_u32) != 0_u32;
+        self.tracker.flag_ack.next = (self.r_flags.val() & 0x10_u32) != 0_u32;
+        self.tracker.window.next =
+            bit_cast::<16, 32>((self.store_r[7].read_data.val() >> 16_u32).into());
+        self.tracker.payload_len.next =
+            bit_cast::<16, 32>((self.store_r[8].read_data.val() >> 16_u32).into());
+        self.tracker.ts_valid.next = (self.store_r[9].read_data.val() & 0x40_u32) != 0_u32;
+        self.tracker.tsval.next = self.store_r[5].read_data.val();
+        self.tracker.ws_valid.next = (self.store_r[9].read_data.val() & 0x10_u32) != 0_u32;
+        self.tracker.ws.next = bit_cast::<8, 32>(self.store_r[7].read_data.val().into());
+        // Policy: a wire SYN of an unknown flow or on a TIME-WAIT entry counts toward its
+        // listener's SYN rate; a wire segment of an unknown flow asks whether the listener
+        // validates cookies; everything else only looks the listener up.
+        for i in 0..LISTENERS {
+            self.policy.l_valid[i].next = self.l_valid[i].val();
+            self.policy.l_addr[i].next = self.l_addr[i].val();
+            self.policy.l_port[i].next = self.l_port[i].val();
+            self.policy.l_mode[i].next = self.l_mode[i].val();
+        }
+        self.policy.flood_syn_rate.next = self.flood_syn_rate.val();
+        self.policy.flood_pending.next = self.flood_pending.val();
+        self.policy.in_valid.next = self.table.rs_valid.val();
+        self.policy.in_tag.next = 0.into();
+        self.policy.in_addr.next = self.k_host.val();
+        self.policy.in_port.next = bit_cast::<16, 32>(self.k_ports.val().into());
+        self.policy.in_now.next = self.store_r[13].read_data.val();
+        self.policy.in_pending.next = self.gauge.q.val();
+        self.policy.in_bucket_full.next = self.table.rs_full.val() && !self.table.rs_hit.val();
+        self.policy.in_kind.next = 0.into(); // KIND_FIND
+        if (self.r_seg.val() && !self.r_host.val()) && !self.table.rs_hit.val() {
+            self.policy.in_kind.next = 2.into(); // KIND_ACK
+        }
+        if (self.r_seg.val() && !self.r_host.val()) && self.r_syn_only.val() {
+            if (!self.table.rs_hit.val()) || (self.r_st.val() == 10_u32) {
+                self.policy.in_kind.next = 1.into(); // KIND_SYN
+            }
+        }
+        // Latches for W.
+        self.t_bucket.next = bit_cast::<32, A>(self.table.rs_bucket.val()).into();
+        self.t_way.next = bit_cast::<32, 2>(self.table.rs_way.val()).into();
+        self.t_free.next = bit_cast::<32, 2>(self.table.rs_free.val()).into();
+        self.b_hit.d.next = self.b_hit.q.val();
+        self.b_full.d.next = self.b_full.q.val();
+        self.b_slot.d.next = self.b_slot.q.val();
+        self.b_cookie.d.next = self.b_cookie.q.val();
+        self.b_ok.d.next = self.b_ok.q.val();
+        self.b_mss.d.next = self.b_mss.q.val();
+        if self.table.rs_valid.val() {
+            self.b_hit.d.next = self.table.rs_hit.val();
+            self.b_full.d.next = self.table.rs_full.val();
+            // The slot (bucket * 4 + way): the hit's, else the free way an insert takes.
+            self.b_slot.d.next = (self.t_bucket.val() << 2_u32) | self.t_way.val();
+            if !self.table.rs_hit.val() {
+                self.b_slot.d.next = (self.t_bucket.val() << 2_u32) | self.t_free.val();
+            }
+            for i in 0..ENTRY_WORDS {
+                self.b_w[i].d.next = self.table.rs_w[i].val();
+            }
+            self.b_cookie.d.next = self.l_cookie.q.val();
+            self.b_ok.d.next = self.l_ok.q.val();
+            self.b_mss.d.next = self.l_mss.q.val();
+        }
+        self.p_found.d.next = self.p_found.q.val();
+        self.p_cookie.d.next = self.p_cookie.q.val();
+        self.p_flood.d.next = self.p_flood.q.val();
+        self.p_validate.d.next = self.p_validate.q.val();
+        if self.policy.out_valid.val() {
+            self.p_found.d.next = self.policy.out_found.val();
+            self.p_cookie.d.next = self.policy.out_cookie.val();
+            self.p_flood.d.next = self.policy.out_flood_detected.val();
+            self.p_validate.d.next = self.policy.out_validate.val();
+        }
+
+        // ================= stage W: the decision
+        self.w_disp.next = self.store_w[9].read_data.val() & 0x7_u32;
+        self.w_host.next = (self.store_w[9].read_data.val() & 0x8_u32) != 0_u32;
+        self.w_ws_valid.next = (self.store_w[9].read_data.val() & 0x10_u32) != 0_u32;
+        self.w_sack_perm.next = (self.store_w[9].read_data.val() & 0x20_u32) != 0_u32;
+        self.w_ts.next = (self.store_w[9].read_data.val() & 0x40_u32) != 0_u32;
+        self.w_csum_ok.next = (self.store_w[9].read_data.val() & 0x200_u32) != 0_u32;
+        self.w_flags_ok.next = (self.store_w[9].read_data.val() & 0x400_u32) != 0_u32;
+        self.w_flags.next = (self.store_w[7].read_data.val() >> 8_u32) & 0xFF_u32;
+        self.w_syn.next = (self.w_flags.val() & 0x02_u32) != 0_u32;
+        self.w_ack.next = (self.w_flags.val() & 0x10_u32) != 0_u32;
+        self.w_fin.next = (self.w_flags.val() & 0x01_u32) != 0_u32;
+        self.w_rst.next = (self.w_flags.val() & 0x04_u32) != 0_u32;
+        // wscale_clamped: min(WS, 14).
+        self.w_ws14.next = self.store_w[7].read_data.val() & 0xFF_u32;
+        if (self.store_w[7].read_data.val() & 0xFF_u32) > 14_u32 {
+            self.w_ws14.next = 14_u32.into();
+        }
+        self.w_seq.next = self.store_w[3].read_data.val();
+        self.w_ack_no.next = self.store_w[4].read_data.val();
+        self.w_tsval.next = self.store_w[5].read_data.val();
+        self.w_tsecr.next = self.store_w[6].read_data.val();
+        self.w_window.next = self.store_w[7].read_data.val() >> 16_u32;
+        self.w_plen.next = self.store_w[8].read_data.val() >> 16_u32;
+        self.w_stamp.next = self.store_w[13].read_data.val() & 0xFFFF_u32;
+        self.w_kpeer.next = self.store_w[0].read_data.val();
+        self.w_khost.next = self.store_w[1].read_data.val();
+        self.w_kports.next = self.store_w[2].read_data.val();
+        if self.w_host.val() {
+            self.w_kpeer.next = self.store_w[1].read_data.val();
+            self.w_khost.next = self.store_w[0].read_data.val();
+            self.w_kports.next = (self.store_w[2].read_data.val() << 16_u32)
+                | (self.store_w[2].read_data.val() >> 16_u32);
+        }
+        self.b_st.next = self.b_w[3].q.val() & 0xF_u32;
+        self.b_px.next = (self.b_w[3].q.val() & 0x10_u32) != 0_u32;
+        self.t_act.next = bit_cast::<32, 3>(self.tracker.act.val()).into();
+        self.t_code.next = bit_cast::<32, 4>(self.tracker.code.val()).into();
+        self.t_old.next = bit_cast::<32, 4>(self.tracker.old_state.val()).into();
+        self.t_new.next = self.tracker.new_w[3].val() & 0xF_u32;
+
+        // The entry of a SYN reusing a TIME-WAIT tuple (tracker::open_from_peer on a fresh
+        // entry) and the SYN proxy's pending entry (synproxy::pending_entry).
+        self.e_reuse[0].next = self.w_kpeer.val();
+        self.e_reuse[1].next = self.w_khost.val();
+        self.e_reuse[2].next = self.w_kports.val();
+        // SYN-RECEIVED, TS_OK when the SYN has TS, peer WS, host WS none, the stamp.
+        self.g_pws.next = 0xF00_u32.into();
+        if self.w_ws_valid.val() {
+            self.g_pws.next = self.w_ws14.val() << 8_u32;
+        }
+        self.g_tsf.next = 0_u32.into();
+        if self.w_ts.val() {
+            self.g_tsf.next = 0x20_u32.into();
+        }
+        self.e_reuse[3].next = ((self.g_pws.val() | 0xF003_u32) | self.g_tsf.val())
+            | (self.w_stamp.val() << 16_u32);
+        self.e_reuse[4].next = (self.w_seq.val() + self.w_plen.val())
+            + ((self.w_flags.val() & 0x01_u32) + ((self.w_flags.val() >> 1_u32) & 0x01_u32));
+        self.e_reuse[5].next = 0_u32.into();
+        self.e_reuse[6].next = self.w_window.val() << 16_u32;
+        self.e_reuse[7].next = 0_u32.into();
+        self.e_reuse[8].next = 0_u32.into();
+        self.e_reuse[9].next = 0_u32.into();
+        if self.w_ts.val() {
+            self.e_reuse[9].next = self.w_tsval.val();
+        }
+        self.g_nib.next = 0xF_u32.into();
+        if self.w_ts.val() {
+            self.g_nib.next = self.w_tsecr.val() & 0xF_u32;
+        }
+        self.e_pend[0].next = self.w_kpeer.val();
+        self.e_pend[1].next = self.w_khost.val();
+        self.e_pend[2].next = self.w_kports.val();
+        self.e_pend[3].next =
+            ((self.g_nib.val() << 8_u32) | 0xF013_u32) | (self.w_stamp.val() << 16_u32);
+        self.e_pend[4].next = self.w_seq.val();
+        self.e_pend[5].next = 0_u32.into();
+        self.e_pend[6].next = self.w_window.val() << 16_u32;
+        self.e_pend[7].next = self.w_ack_no.val() - 1_u32;
+        self.e_pend[8].next = 0_u32.into();
+        self.e_pend[9].next = 0_u32.into();
+        if self.w_ts.val() {
+            self.e_pend[3].next = ((self.g_nib.val() << 8_u32) | 0xF033_u32)
+                | (self.w_stamp.val() << 16_u32);
+            self.e_pend[8].next = self.w_tsecr.val();
+            self.e_pend[9].next = self.w_tsval.val();
+        }
+
+        // Defaults: forward, nothing written, nothing generated.
+        self.x_verdict.next = 0.into();
+        self.x_reason.next = 0_u32.into();
+        self.x_unsup.next = false;
+        self.x_edit.next = 0.into();
+        self.x_seq_adj.next = 0_u32.into();
+        self.x_ts_adj.next = 0_u32.into();
+        self.x_wb.next = 0.into();
+        self.x_wb_sel.next = 0.into(); // 0 the state unit's words, 1 e_reuse, 2 e_pend
+        self.x_ev.next = false;
+        self.x_ev_old.next = self.t_old.val();
+        self.x_ev_new.next = self.t_new.val();
+        self.x_ev_px.next = self.b_px.val();
+        self.x_reply.next = 0.into();
+        self.x_insert.next = false;
+        self.x_delete.next = false;
+        self.x_replace.next = false;
+        self.x_full.next = false;
+        self.x_listen_ovf.next = false;
+        self.x_passive.next = false;
+        self.x_active.next = false;
+        self.x_estab_rst.next = false;
+        self.x_syn_chal.next = false;
+        self.x_tw_recycled.next = false;
+        self.x_ck_sent.next = false;
+        self.x_ck_recv.next = false;
+        self.x_retrans.next = false;
+
+        if self.w_disp.val() == 1_u32 {
+            // Not TCP: passes.
+        } else if self.w_disp.val() != 0_u32 {
+            self.x_verdict.next = 4.into();
+            self.x_reason.next = self.w_disp.val() - 2_u32;
+        } else if !self.w_csum_ok.val() {
+            self.x_verdict.next = 3.into();
+            self.x_reason.next = 1_u32.into(); // BadChecksum
+        } else if !self.w_flags_ok.val() {
+            self.x_verdict.next = 3.into();
+            self.x_reason.next = 2_u32.into(); // InvalidFlags
+        } else if (!self.w_host.val()) && self.b_hit.q.val() {
+            // ---- a known flow, from the wire
+            if self.b_px.val() && (self.b_st.val() == 3_u32) {
+                // The SYN proxy waits for the host's SYN-ACK (wire_proxy_pending).
+                self.x_verdict.next = 3.into();
+                self.x_reason.next = 12_u32.into(); // ProxyHandshake
+                if self.w_rst.val() {
+                    self.x_reason.next = 6_u32.into(); // RstOutOfWindow
+                    if self.w_seq.val() == self.b_w[4].q.val() {
+                        self.x_verdict.next = 0.into();
+                        self.x_reason.next = 0_u32.into();
+                        self.x_wb.next = 2.into();
+                        self.x_delete.next = true;
+                        self.x_ev.next = true;
+                        self.x_ev_old.next = 3_u32.into();
+                        self.x_ev_new.next = 0_u32.into();
+                    }
+                } else if ((self.w_ack.val() && !self.w_syn.val()) && !self.w_fin.val())
+                    && (self.w_ack_no.val() == (self.b_w[7].q.val() + 1_u32))
+                {
+                    if (self.w_seq.val() == self.b_w[4].q.val()) && (self.w_plen.val() == 0_u32) {
+                        if self.b_ok.q.val() {
+                            self.x_verdict.next = 2.into();
+                            self.x_reason.next = 0_u32.into();
+                            self.x_retrans.next = true;
+                            self.x_reply.next = 3.into();
+                        }
+                    } else if self.w_seq.val() == (self.b_w[4].q.val() - 1_u32) {
+                        self.x_verdict.next = 4.into();
+                        self.x_reason.next = 0_u32.into();
+                        self.x_unsup.next = true;
+                    }
+                }
+            } else if (self.t_act.val() == 0_u32) || (self.t_act.val() == 1_u32) {
+                // Accept / Ignore: the state unit's entry is written back.
+                self.x_wb.next = self.tracker.wb_op.val();
+                self.x_delete.next = self.tracker.wb_op.val() == 2;
+                if self.t_new.val() != self.t_old.val() {
+                    self.x_ev.next = true;
+                    if (self.t_new.val() == 0_u32)
+                        && ((self.t_old.val() == 4_u32) || (self.t_old.val() == 7_u32))
+                    {
+                        self.x_estab_rst.next = true;
+                    }
+                    if ((self.t_new.val() == 4_u32) && (self.t_old.val() == 3_u32))
+                        && ((self.tracker.new_w[3].val() & 0x80_u32) == 0_u32)
+                    {
+                        self.x_passive.next = true;
+                    }
+                }
+                if self.b_px.val() {
+                    self.x_verdict.next = 1.into();
+                    self.x_edit.next = 1.into(); // EDIT_TO_HOST
+                    self.x_seq_adj.next = self.b_w[7].q.val();
+                    self.x_ts_adj.next = self.b_w[8].q.val();
+                }
+            } else if self.t_act.val() == 2_u32 {
+                self.x_verdict.next = 3.into();
+                self.x_reason.next = self.t_code.val();
+            } else if self.t_act.val() == 3_u32 {
+                self.x_verdict.next = 3.into();
+                self.x_reason.next = 7_u32.into(); // Challenged
+                self.x_syn_chal.next = self.t_code.val() == 1_u32;
+                self.x_reply.next = 2.into();
+            } else {
+                // Reuse (RFC 6191): in place, or a cookie when the listener says so.
+                self.x_tw_recycled.next = true;
+                self.x_ev.next = true;
+                self.x_ev_old.next = 10_u32.into();
+                if self.p_found.q.val() && self.p_cookie.q.val() {
+                    self.x_verdict.next = 2.into();
+                    self.x_wb.next = 2.into();
+                    self.x_delete.next = true;
+                    self.x_ev_new.next = 0_u32.into();
+                    self.x_ck_sent.next = true;
+                    self.x_reply.next = 1.into();
+                } else {
+                    self.x_wb.next = 1.into();
+                    self.x_wb_sel.next = 1.into();
+                    self.x_replace.next = true;
+                    self.x_ev_new.next = 3_u32.into();
+                    self.x_ev_px.next = false;
+                }
+            }
+        } else if !self.w_host.val() {
+            // ---- an unknown flow, from the wire
+            self.x_ev_old.next = 0_u32.into();
+            self.x_ev_new.next = 3_u32.into();
+            self.x_ev_px.next = false;
+            if self.w_syn.val() && !self.w_ack.val() {
+                if self.p_found.q.val() && self.p_cookie.q.val() {
+                    self.x_verdict.next = 2.into();
+                    self.x_ck_sent.next = true;
+                    self.x_reply.next = 1.into();
+                } else if self.b_full.q.val() {
+                    self.x_full.next = true;
+                    self.x_listen_ovf.next = self.p_found.q.val();
+                } else {
+                    self.x_wb.next = 3.into();
+                    self.x_insert.next = true;
+                    self.x_ev.next = true;
+                }
+            } else if self.p_found.q.val() && self.p_validate.q.val() {
+                self.x_verdict.next = 3.into();
+                self.x_reason.next = 4_u32.into(); // UnknownFlow
+                if (self.w_ack.val() && !self.w_fin.val()) && !self.w_rst.val() {
+                    self.x_reason.next = 3_u32.into(); // BadCookie
+                    if self.b_ok.q.val() {
+                        self.x_ck_recv.next = true;
+                        if self.b_full.q.val() {
+                            self.x_full.next = true;
+                            self.x_listen_ovf.next = true;
+                            self.x_reason.next = 5_u32.into(); // ListenOverflow
+                        } else {
+                            self.x_verdict.next = 2.into();
+                            self.x_reason.next = 0_u32.into();
+                            self.x_wb.next = 3.into();
+                            self.x_wb_sel.next = 2.into();
+                            self.x_insert.next = true;
+                            self.x_ev.next = true;
+                            self.x_ev_px.next = true;
+                            self.x_reply.next = 3.into();
+                        }
+                    }
+                }
+            } else if !self.loose.val() {
+                self.x_verdict.next = 3.into();
+                self.x_reason.next = 4_u32.into(); // UnknownFlow
+            }
+        } else if self.b_hit.q.val() {
+            // ---- a known flow, from the host
+            if self.b_px.val() && (self.b_st.val() == 3_u32) {
+                if self.w_rst.val() {
+                    // The host refused: the client sees the RST at cookie + 1.
+                    self.x_verdict.next = 1.into();
+                    self.x_edit.next = 3.into(); // EDIT_REFUSAL
+                    self.x_seq_adj.next = self.b_w[7].q.val();
+                    self.x_wb.next = 2.into();
+                    self.x_delete.next = true;
+                    self.x_ev.next = true;
+                    self.x_ev_old.next = 3_u32.into();
+                    self.x_ev_new.next = 0_u32.into();
+                } else if (self.w_syn.val() && self.w_ack.val())
+                    && (self.w_ack_no.val() == self.b_w[4].q.val())
+                {
+                    self.x_verdict.next = 4.into();
+                    self.x_unsup.next = true;
+                } else {
+                    self.x_verdict.next = 3.into();
+                    self.x_reason.next = 12_u32.into(); // ProxyHandshake
+                }
+            } else if (self.w_syn.val() && !self.w_ack.val()) && (self.b_st.val() == 10_u32) {
+                // Linux tw_reuse by the host: its new SYN_SENT entry in place.
+                self.x_wb.next = 1.into();
+                self.x_replace.next = true;
+                self.x_tw_recycled.next = true;
+                self.x_active.next = true;
+                self.x_ev.next = true;
+                self.x_ev_old.next = 10_u32.into();
+                self.x_ev_new.next = 2_u32.into();
+                self.x_ev_px.next = false;
+            } else {
+                self.x_wb.next = self.tracker.wb_op.val();
+                self.x_delete.next = self.tracker.wb_op.val() == 2;
+                self.x_ev.next = self.t_new.val() != self.t_old.val();
+                self.x_active.next = ((self.tracker.new_w[3].val() & 0x80_u32) != 0_u32)
+                    && ((self.b_w[3].q.val() & 0x80_u32) == 0_u32);
+                if self.b_px.val() {
+                    self.x_verdict.next = 1.into();
+                    self.x_edit.next = 2.into(); // EDIT_TO_WIRE
+                    self.x_seq_adj.next = self.b_w[7].q.val();
+                    self.x_ts_adj.next = self.b_w[8].q.val();
+                }
+            }
+        } else if self.w_syn.val() && !self.w_ack.val() {
+            // ---- an unknown flow, from the host: an active open
+            self.x_ev_old.next = 0_u32.into();
+            self.x_ev_new.next = 2_u32.into();
+            self.x_ev_px.next = false;
+            if self.b_full.q.val() {
+                self.x_full.next = true;
+            } else {
+                self.x_wb.next = 3.into();
+                self.x_insert.next = true;
+                self.x_active.next = true;
+                self.x_ev.next = true;
+            }
+        }
+
+        // ---- the table's write-back (D = 4 clocks after the lookup result)
+        self.table.wb_op.next = 0.into();
+        for i in 0..ENTRY_WORDS {
+            self.table.wb_w[i].next = self.tracker.new_w[i].val();
+        }
+        if self.tracker.out_valid.val() {
+            self.table.wb_op.next = self.x_wb.val();
+            if self.x_wb_sel.val() == 1 {
+                for i in 0..ENTRY_WORDS {
+                    self.table.wb_w[i].next = self.e_reuse[i].val();
+                }
+            }
+            if self.x_wb_sel.val() == 2 {
+                for i in 0..ENTRY_WORDS {
+                    self.table.wb_w[i].next = self.e_pend[i].val();
+                }
+            }
+        }
+
+        // ---- generated frames (replygen descriptors, ReplyDesc layout)
+        // To the sender (synproxy::reply_spec): MACs, addresses and ports swapped.
+        self.g_ts_ok.next = self.w_ts.val() && self.proxy_ts.val();
+        self.g_sack_ok.next = self.w_sack_perm.val() && self.proxy_sack.val();
+        self.g_vlan.next = 0_u32.into();
+        if (self.store_w[9].read_data.val() & 0x100_u32) != 0_u32 {
+            self.g_vlan.next = 0x10_u32.into();
+        }
+        // synproxy_tg4: with TS, WS (the rule's) if the client sent WS, SACK if both allow it;
+        // the TSval carries the client's options (synproxy_init_timestamp_cookie).
+        self.g_sa_ws.next = 0_u32.into();
+        self.g_sa_wsval.next = 0_u32.into();
+        self.g_sa_wsnib.next = 0xF_u32.into();
+        if self.w_ws_valid.val() {
+            self.g_sa_ws.next = 0x8_u32.into();
+            self.g_sa_wsval.next = self.proxy_ws.val() & 0xFF_u32;
+            self.g_sa_wsnib.next = self.w_ws14.val();
+        }
+        self.g_sa_sack.next = 0_u32.into();
+        self.g_sa_sacknib.next = 0_u32.into();
+        if self.g_sack_ok.val() {
+            self.g_sa_sack.next = 0x2_u32.into();
+            self.g_sa_sacknib.next = 0x10_u32.into();
+        }
+        self.g_synack[0].next = self.store_w[11].read_data.val();
+        self.g_synack[1].next = self.store_w[10].read_data.val();
+        self.g_synack[2].next = (self.store_w[12].read_data.val() << 16_u32)
+            | (self.store_w[12].read_data.val() >> 16_u32);
+        self.g_synack[3].next = self.store_w[1].read_data.val();
+        self.g_synack[4].next = self.store_w[0].read_data.val();
+        self.g_synack[5].next = (self.store_w[2].read_data.val() << 16_u32)
+            | (self.store_w[2].read_data.val() >> 16_u32);
+        self.g_synack[6].next = self.b_cookie.q.val();
+        self.g_synack[7].next = self.w_seq.val() + 1_u32;
+        self.g_synack[8].next = 0x1200_u32.into();
+        self.g_synack[9].next = ((self.proxy_mss.val() << 16_u32) | 0x1_u32) | self.g_vlan.val();
+        self.g_synack[10].next = 0_u32.into();
+        self.g_synack[11].next = 0_u32.into();
+        self.g_synack[12].next = self.store_w[9].read_data.val() >> 16_u32;
+        if self.g_ts_ok.val() {
+            self.g_synack[8].next = self.g_sa_wsval.val() | 0x1200_u32;
+            self.g_synack[9].next = (((self.proxy_mss.val() << 16_u32) | 0x5_u32)
+                | (self.g_sa_ws.val() | self.g_sa_sack.val()))
+                | self.g_vlan.val();
+            self.g_synack[10].next = ((self.store_w[14].read_data.val() & 0xFFFF_FFC0_u32)
+                | self.g_sa_wsnib.val())
+                | self.g_sa_sacknib.val();
+            self.g_synack[11].next = self.w_tsval.val();
+        }
+        // Challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (synproxy::challenge_ack).
+        for i in 0..6 {
+            self.g_chal[i].next = self.g_synack[i].val();
+        }
+        self.g_chal[6].next = self.b_w[5].q.val();
+        if self.b_px.val() {
+            self.g_chal[6].next = self.b_w[5].q.val() + self.b_w[7].q.val();
+        }
+        self.g_chal[7].next = self.b_w[4].q.val();
+        self.g_chal[8].next = (self.b_w[6].q.val() << 16_u32) | 0x1000_u32;
+        self.g_chal[9].next = self.g_vlan.val();
+        self.g_chal[10].next = 0_u32.into();
+        self.g_chal[11].next = 0_u32.into();
+        self.g_chal[12].next = self.g_synack[12].val();
+        // The SYN to the host (synproxy::server_syn), the same way as the client's ACK, from
+        // the pending entry: the one being inserted, or the one found (a retransmission).
+        self.g_ssyn[0].next = self.store_w[10].read_data.val();
+        self.g_ssyn[1].next = self.store_w[11].read_data.val();
+        self.g_ssyn[2].next = self.store_w[12].read_data.val();
+        self.g_ssyn[3].next = self.store_w[0].read_data.val();
+        self.g_ssyn[4].next = self.store_w[1].read_data.val();
+        self.g_ssyn[5].next = self.store_w[2].read_data.val();
+        // MSSTAB_V4[index].
+        self.g_ss_mss.next = 536_u32.into();
+        if self.b_mss.q.val() == 1 {
+            self.g_ss_mss.next = 1300_u32.into();
+        }
+        if self.b_mss.q.val() == 2 {
+            self.g_ss_mss.next = 1440_u32.into();
+        }
+        if self.b_mss.q.val() == 3 {
+            self.g_ss_mss.next = 1460_u32.into();
+        }
+        self.g_ss_ws.next = 0_u32.into();
+        self.g_ss_ts.next = 0_u32.into();
+        self.g_ss_sack.next = 0_u32.into();
+        self.g_ssyn[10].next = 0_u32.into();
+        self.g_ssyn[11].next = 0_u32.into();
+        if self.b_hit.q.val() {
+            self.g_ssyn[6].next = self.b_w[4].q.val() - 1_u32;
+            self.g_ssyn[7].next = self.b_w[7].q.val();
+            self.g_ssyn[8].next = (self.b_w[6].q.val() & 0xFFFF_0000_u32)
+                | (((self.b_w[3].q.val() >> 8_u32) & 0xF_u32) | 0x200_u32);
+            if (self.b_w[3].q.val() & 0xF00_u32) != 0xF00_u32 {
+                self.g_ss_ws.next = 0x8_u32.into();
+            }
+            if (self.b_w[3].q.val() & 0x20_u32) != 0_u32 {
+                self.g_ss_ts.next = 0x4_u32.into();
+                if (self.b_w[8].q.val() & 0x10_u32) != 0_u32 {
+                    self.g_ss_sack.next = 0x2_u32.into();
+                }
+                self.g_ssyn[10].next = self.b_w[9].q.val();
+                self.g_ssyn[11].next = self.b_w[8].q.val();
+            }
+        } else {
+            self.g_ssyn[6].next = self.w_seq.val() - 1_u32;
+            self.g_ssyn[7].next = self.w_ack_no.val() - 1_u32;
+            self.g_ssyn[8].next = (self.w_window.val() << 16_u32) | (self.g_nib.val() | 0x200_u32);
+            if self.g_nib.val() != 0xF_u32 {
+                self.g_ss_ws.next = 0x8_u32.into();
+            }
+            if self.w_ts.val() {
+                self.g_ss_ts.next = 0x4_u32.into();
+                if (self.w_tsecr.val() & 0x10_u32) != 0_u32 {
+                    self.g_ss_sack.next = 0x2_u32.into();
+                }
+                self.g_ssyn[10].next = self.w_tsval.val();
+                self.g_ssyn[11].next = self.w_tsecr.val();
+            }
+        }
+        self.g_ssyn[9].next = (((self.g_ss_mss.val() << 16_u32) | 0x1_u32)
+            | (self.g_ss_ws.val() | self.g_ss_ts.val()))
+            | (self.g_ss_sack.val() | self.g_vlan.val());
+        self.g_ssyn[12].next = self.g_synack[12].val();
+
+        // ---- the registered outputs, counters, event and the pending gauge
+        self.gauge.d.next = self.gauge.q.val();
+        if self.tracker.out_valid.val() {
+            self.o_valid.d.next = true;
+            self.o_host.d.next = self.w_host.val();
+            self.o_verdict.d.next = self.x_verdict.val();
+            self.o_reason.d.next = bit_cast::<4, 32>(self.x_reason.val().into());
+            self.o_unsup.d.next = self.x_unsup.val();
+            self.o_edit.d.next = self.x_edit.val();
+            self.o_seq_adj.d.next = self.x_seq_adj.val();
+            self.o_ts_adj.d.next = self.x_ts_adj.val();
+            if self.x_reply.val() == 1 {
+                self.o_r0v.d.next = true;
+                self.o_r0h.d.next = false;
+                for i in 0..DESC_WORDS {
+                    self.o_r0[i].d.next = self.g_synack[i].val();
+                }
+            }
+            if self.x_reply.val() == 2 {
+                self.o_r0v.d.next = true;
+                self.o_r0h.d.next = false;
+                for i in 0..DESC_WORDS {
+                    self.o_r0[i].d.next = self.g_chal[i].val();
+                }
+            }
+            if self.x_reply.val() == 3 {
+                self.o_r0v.d.next = true;
+                self.o_r0h.d.next = true;
+                for i in 0..DESC_WORDS {
+                    self.o_r0[i].d.next = self.g_ssyn[i].val();
+                }
+            }
+            self.o_ev.d.next = self.x_ev.val();
+            self.o_ev_slot.d.next = self.b_slot.q.val();
+            self.o_ev_old.d.next = self.x_ev_old.val();
+            self.o_ev_new.d.next = self.x_ev_new.val();
+            self.o_ev_px.d.next = self.x_ev_px.val();
+            self.o_ev_key[0].d.next = self.w_kpeer.val();
+            self.o_ev_key[1].d.next = self.w_khost.val();
+            self.o_ev_key[2].d.next = self.w_kports.val();
+            // Handshakes pending on the host: tracked (not proxied) entries in SYN-RECEIVED.
+            if self.x_ev.val() && !self.x_ev_px.val() {
+                if (self.x_ev_old.val() == 3_u32) && (self.x_ev_new.val() != 3_u32) {
+                    self.gauge.d.next = self.gauge.q.val() - 1_u32;
+                }
+                if (self.x_ev_new.val() == 3_u32) && (self.x_ev_old.val() != 3_u32) {
+                    self.gauge.d.next = self.gauge.q.val() + 1_u32;
+                }
+            }
+            // Counters (Nic::process and Nic::account).
+            self.o_cnt[0].d.next = !self.w_host.val();
+            self.o_cnt[1].d.next = self.w_host.val();
+            self.o_cnt[2].d.next = self.x_verdict.val() == 0;
+            self.o_cnt[3].d.next = self.x_verdict.val() == 1;
+            self.o_cnt[4].d.next = self.x_reply.val() != 0;
+            self.o_cnt[5].d.next = self.x_verdict.val() == 3;
+            self.o_cnt[6].d.next = self.x_verdict.val() == 4;
+            self.o_cnt[7].d.next = self.w_disp.val() == 1_u32;
+            self.o_cnt[8].d.next = self.w_disp.val() == 2_u32;
+            self.o_cnt[9].d.next = self.w_disp.val() == 3_u32;
+            self.o_cnt[12].d.next = self.w_disp.val() == 0_u32;
+            self.o_cnt[13].d.next = self.x_ck_sent.val();
+            self.o_cnt[14].d.next = self.x_ck_recv.val();
+            self.o_cnt[17].d.next = self.x_listen_ovf.val();
+            self.o_cnt[18].d.next = self.x_passive.val();
+            self.o_cnt[19].d.next = self.x_active.val();
+            self.o_cnt[20].d.next = self.x_estab_rst.val();
+            self.o_cnt[23].d.next = self.x_syn_chal.val();
+            self.o_cnt_hi[0].d.next = self.x_tw_recycled.val();
+            self.o_cnt_hi[2].d.next = self.x_retrans.val();
+            self.o_cnt_hi[3].d.next = self.x_insert.val() || self.x_replace.val();
+            self.o_cnt_hi[4].d.next = self.x_delete.val() || self.x_replace.val();
+            self.o_cnt_hi[5].d.next = self.x_full.val();
+            self.o_cnt_hi[10].d.next = self.p_flood.q.val();
+            if self.x_verdict.val() == 4 {
+                self.o_cnt[10].d.next = self.w_disp.val() == 4_u32;
+            }
+            if self.x_verdict.val() == 3 {
+                // DropReason::counter
+                self.o_cnt[10].d.next = self.x_reason.val() == 0_u32;
+                self.o_cnt[11].d.next = self.x_reason.val() == 1_u32;
+                self.o_cnt[28].d.next = self.x_reason.val() == 2_u32;
+                self.o_cnt[15].d.next = self.x_reason.val() == 3_u32;
+                self.o_cnt[29].d.next =
+                    (self.x_reason.val() == 4_u32) || (self.x_reason.val() == 12_u32);
+                self.o_cnt[16].d.next = self.x_reason.val() == 5_u32;
+                self.o_cnt[25].d.next = self.x_reason.val() == 6_u32;
+                self.o_cnt[22].d.next = self.x_reason.val() == 7_u32;
+                self.o_cnt[26].d.next = self.x_reason.val() == 8_u32;
+                self.o_cnt[27].d.next = self.x_reason.val() == 9_u32;
+                self.o_cnt[24].d.next = self.x_reason.val() == 10_u32;
+                self.o_cnt[30].d.next = self.x_reason.val() == 11_u32;
+            }
+        }
+    }
+}
+
+/// A record's words (`in_w`) as plain Rust values: what the top level packs from the parser's
+/// record, the frame's first 12 bytes, the ingress port and the device time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordWords(pub [u32; REC_WORDS]);
+
+impl RecordWords {
+    /// Pack `rec` (the parser's record of `frame`), arriving on the host port when `from_host`,
+    /// at device time `now`.
+    pub fn pack(
+        rec: &crate::parser::HeaderRecord,
+        frame: &[u8],
+        from_host: bool,
+        now: proto::time::Instant,
+    ) -> RecordWords {
+        let mut w = [0u32; REC_WORDS];
+        let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        let be16 = |b: &[u8]| u16::from_be_bytes([b[0], b[1]]) as u32;
+        if frame.len() >= 12 {
+            w[10] = be32(&frame[0..4]);
+            w[11] = be32(&frame[6..10]);
+            w[12] = be16(&frame[4..6]) << 16 | be16(&frame[10..12]);
+        }
+        let mut bits = rec.disposition as u32 & 7;
+        if from_host {
+            bits |= 0x8;
+        }
+        if let Some(eth) = rec.eth {
+            if let Some(tci) = eth.vlan_tci {
+                bits |= 0x100 | (tci as u32) << 16;
+            }
+        }
+        if let Some(ip) = rec.ipv4 {
+            w[0] = ip.src;
+            w[1] = ip.dst;
+        }
+        if let Some(t) = rec.tcp {
+            w[2] = (t.src_port as u32) << 16 | t.dst_port as u32;
+            w[3] = t.seq;
+            w[4] = t.ack;
+            if let Some((tsval, tsecr, _)) = t.ts {
+                w[5] = tsval;
+                w[6] = tsecr;
+                bits |= 0x40;
+            }
+            w[7] = (t.window as u32) << 16 | (t.flags as u32) << 8 | t.ws.unwrap_or(0) as u32;
+            w[8] = (t.payload_len as u32) << 16 | t.mss.unwrap_or(0) as u32;
+            if t.ws.is_some() {
+                bits |= 0x10;
+            }
+            if t.sack_perm {
+                bits |= 0x20;
+            }
+            if t.ip_csum_ok && t.tcp_csum_ok {
+                bits |= 0x80;
+            }
+        }
+        w[9] = bits;
+        w[13] = now.secs() as u32;
+        w[14] = now.ts_clock_ms();
+        w[15] = now.cookie_minute();
+        RecordWords(w)
+    }
+}
+
+/// A generated frame's descriptor (`r0_w`, `r1_w`) as plain Rust values: `replygen`'s request.
+/// Words: dst MAC 0..3, src MAC 0..3, dst MAC 4..5 | src MAC 4..5, src IP, dst IP,
+/// src port | dst port, seq, ack, window | flags | WS, MSS | bits (0 MSS, 1 SACK-permitted,
+/// 2 TS, 3 WS, 4 VLAN), TSval, TSecr, VLAN TCI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplyDesc(pub [u32; DESC_WORDS]);
+
+impl ReplyDesc {
+    pub fn request(&self) -> crate::replygen::ReplyRequest {
+        let w = &self.0;
+        let mac = |hi: u32, lo: u32| {
+            let h = hi.to_be_bytes();
+            let l = (lo as u16).to_be_bytes();
+            [h[0], h[1], h[2], h[3], l[0], l[1]]
+        };
+        let bits = w[9] & 0xFFFF;
+        crate::replygen::ReplyRequest {
+            dst_mac: mac(w[0], w[2] >> 16),
+            src_mac: mac(w[1], w[2]),
+            vlan_tci: (bits & 0x10 != 0).then_some(w[12] as u16),
+            src_ip: w[3].to_be_bytes(),
+            dst_ip: w[4].to_be_bytes(),
+            src_port: (w[5] >> 16) as u16,
+            dst_port: w[5] as u16,
+            seq: w[6],
+            ack: w[7],
+            flags: (w[8] >> 8) as u8,
+            window: (w[8] >> 16) as u16,
+            options: proto::wire::tcp_options::OptionSet {
+                mss: (bits & 1 != 0).then_some((w[9] >> 16) as u16),
+                sack_perm: bits & 2 != 0,
+                timestamp: (bits & 4 != 0).then_some((w[10], w[11])),
+                wscale: (bits & 8 != 0).then_some(w[8] as u8),
+            },
+        }
+    }
+}
+
+/// The decision pipeline the tests use: 16 buckets x 4 ways.
+pub type DecisionPipelineTest = DecisionPipeline<4>;
