@@ -110,6 +110,7 @@ const _: () = {
     assert!(C::AckOutOfRange as usize == 27 && C::InvalidFlags as usize == 28);
     assert!(C::UntrackedDrops as usize == 29 && C::Rfc1337Ignored as usize == 30);
     assert!(C::TWRecycled as usize == 32 && C::SynproxyRetrans as usize == 34);
+    assert!(C::SynproxyHandoffs as usize == 33);
     assert!(C::TableInserts as usize == 35 && C::TableDeletes as usize == 36);
     assert!(C::TableFull as usize == 37 && C::FloodDetected as usize == 42);
 };
@@ -300,6 +301,19 @@ pub struct DecisionPipeline<const A: usize> {
     // the entries the decision can write instead of the state unit's
     e_reuse: [Signal<Local, Lane>; ENTRY_WORDS],
     e_pend: [Signal<Local, Lane>; ENTRY_WORDS],
+    e_hand: [Signal<Local, Lane>; ENTRY_WORDS],
+    h_hws: Signal<Local, Lane>,
+    h_pws: Signal<Local, Lane>,
+    h_scaling: Signal<Local, Bit>,
+    h_shift: Signal<Local, Lane>,
+    h_ts: Signal<Local, Bit>,
+    h_flags: Signal<Local, Lane>,
+    h_wnd: Signal<Local, Lane>,
+    h_one: Signal<Local, Lane>,
+    h_maxwin: Signal<Local, Lane>,
+    x_handoff: Signal<Local, Bit>,
+    g_hack: [Signal<Local, Lane>; DESC_WORDS],
+    g_cwin: [Signal<Local, Lane>; DESC_WORDS],
     // the generated frames
     g_synack: [Signal<Local, Lane>; DESC_WORDS],
     g_chal: [Signal<Local, Lane>; DESC_WORDS],
@@ -329,6 +343,7 @@ const _REPLY_NONE: u8 = 0;
 const _REPLY_SYNACK: u8 = 1;
 const _REPLY_CHALLENGE: u8 = 2;
 const _REPLY_SERVER_SYN: u8 = 3;
+const _REPLY_HANDOFF: u8 = 4;
 
 impl<const A: usize> Logic for DecisionPipeline<A> {
     #[hdl_gen]
@@ -480,8 +495,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.cookie.peer_addr.next = self.in_w[1].val();
             self.cookie.host_addr.next = self.in_w[0].val();
             self.cookie.peer_port.next = bit_cast::<16, 32>(self.in_w[2].val().into());
-            self.cookie.host_port.next =
-                bit_cast::<16, 32>((self.in_w[2].val() >> 16_u32).into());
+            self.cookie.host_port.next = bit_cast::<16, 32>((self.in_w[2].val() >> 16_u32).into());
         }
         self.cookie.count.next = self.in_w[15].val();
         self.cookie.isn.next = self.in_w[3].val();
@@ -725,8 +739,8 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         if self.w_ts.val() {
             self.g_tsf.next = 0x20_u32.into();
         }
-        self.e_reuse[3].next = ((self.g_pws.val() | 0xF003_u32) | self.g_tsf.val())
-            | (self.w_stamp.val() << 16_u32);
+        self.e_reuse[3].next =
+            ((self.g_pws.val() | 0xF003_u32) | self.g_tsf.val()) | (self.w_stamp.val() << 16_u32);
         self.e_reuse[4].next = (self.w_seq.val() + self.w_plen.val())
             + ((self.w_flags.val() & 0x01_u32) + ((self.w_flags.val() >> 1_u32) & 0x01_u32));
         self.e_reuse[5].next = 0_u32.into();
@@ -753,11 +767,50 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.e_pend[8].next = 0_u32.into();
         self.e_pend[9].next = 0_u32.into();
         if self.w_ts.val() {
-            self.e_pend[3].next = ((self.g_nib.val() << 8_u32) | 0xF033_u32)
-                | (self.w_stamp.val() << 16_u32);
+            self.e_pend[3].next =
+                ((self.g_nib.val() << 8_u32) | 0xF033_u32) | (self.w_stamp.val() << 16_u32);
             self.e_pend[8].next = self.w_tsecr.val();
             self.e_pend[9].next = self.w_tsval.val();
         }
+
+        // The host's SYN-ACK completing a proxied handshake (synproxy::on_server_synack): the
+        // offsets, the host's window scale and window, ESTABLISHED.
+        self.h_hws.next = 0xF_u32.into();
+        if self.w_ws_valid.val() && ((self.b_w[3].q.val() & 0xF00_u32) != 0xF00_u32) {
+            self.h_hws.next = self.w_ws14.val();
+        }
+        self.h_scaling.next = self.h_hws.val() != 0xF_u32;
+        self.h_pws.next = 0xF_u32.into();
+        self.h_shift.next = 0_u32.into();
+        if self.h_scaling.val() {
+            self.h_pws.next = (self.b_w[3].q.val() >> 8_u32) & 0xF_u32;
+            self.h_shift.next = self.h_hws.val();
+        }
+        self.h_ts.next = ((self.b_w[3].q.val() & 0x20_u32) != 0_u32) && self.w_ts.val();
+        self.h_flags.next = (self.b_w[3].q.val() >> 4_u32) & 0xD_u32;
+        if self.h_ts.val() {
+            self.h_flags.next = (self.b_w[3].q.val() >> 4_u32) & 0xF_u32;
+        }
+        self.h_one.next = 1_u32.into();
+        self.h_wnd.next = self.w_window.val() >> self.h_shift.val();
+        self.h_maxwin.next = ((self.w_window.val() + (self.h_one.val() << self.h_shift.val()))
+            - 1_u32)
+            >> self.h_shift.val();
+        self.e_hand[0].next = self.b_w[0].q.val();
+        self.e_hand[1].next = self.b_w[1].q.val();
+        self.e_hand[2].next = self.b_w[2].q.val();
+        self.e_hand[3].next = (((self.h_flags.val() << 4_u32) | 0x4_u32)
+            | ((self.h_pws.val() << 8_u32) | (self.h_hws.val() << 12_u32)))
+            | (self.w_stamp.val() << 16_u32);
+        self.e_hand[4].next = self.b_w[4].q.val();
+        self.e_hand[5].next = self.w_seq.val() + 1_u32;
+        self.e_hand[6].next = (self.b_w[6].q.val() & 0xFFFF_0000_u32) | self.h_maxwin.val();
+        self.e_hand[7].next = self.b_w[7].q.val() - self.w_seq.val();
+        self.e_hand[8].next = 0_u32.into();
+        if self.h_ts.val() {
+            self.e_hand[8].next = self.w_tsval.val() - self.b_w[8].q.val();
+        }
+        self.e_hand[9].next = self.b_w[9].q.val();
 
         // Defaults: forward, nothing written, nothing generated.
         self.x_verdict.next = 0.into();
@@ -786,6 +839,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.x_ck_sent.next = false;
         self.x_ck_recv.next = false;
         self.x_retrans.next = false;
+        self.x_handoff.next = false;
 
         if self.w_disp.val() == 1_u32 {
             // Not TCP: passes.
@@ -943,8 +997,16 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 } else if (self.w_syn.val() && self.w_ack.val())
                     && (self.w_ack_no.val() == self.b_w[4].q.val())
                 {
-                    self.x_verdict.next = 4.into();
-                    self.x_unsup.next = true;
+                    // The handoff: ACK to the host, window update to the client.
+                    self.x_verdict.next = 2.into();
+                    self.x_handoff.next = true;
+                    self.x_wb.next = 1.into();
+                    self.x_wb_sel.next = 3.into();
+                    self.x_passive.next = true;
+                    self.x_ev.next = true;
+                    self.x_ev_old.next = 3_u32.into();
+                    self.x_ev_new.next = 4_u32.into();
+                    self.x_reply.next = 4.into();
                 } else {
                     self.x_verdict.next = 3.into();
                     self.x_reason.next = 12_u32.into(); // ProxyHandshake
@@ -1002,6 +1064,11 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             if self.x_wb_sel.val() == 2 {
                 for i in 0..ENTRY_WORDS {
                     self.table.wb_w[i].next = self.e_pend[i].val();
+                }
+            }
+            if self.x_wb_sel.val() == 3 {
+                for i in 0..ENTRY_WORDS {
+                    self.table.wb_w[i].next = self.e_hand[i].val();
                 }
             }
         }
@@ -1130,6 +1197,37 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             | (self.g_ss_sack.val() | self.g_vlan.val());
         self.g_ssyn[12].next = self.g_synack[12].val();
 
+        // The handoff's ACK to the host (reply_spec of the host's SYN-ACK): seq = client ISN + 1,
+        // ack = host ISN + 1, the client's window, TS (client TSval, host TSval).
+        for i in 0..6 {
+            self.g_hack[i].next = self.g_synack[i].val();
+            self.g_cwin[i].next = self.g_ssyn[i].val();
+        }
+        self.g_hack[6].next = self.w_ack_no.val();
+        self.g_hack[7].next = self.w_seq.val() + 1_u32;
+        self.g_hack[8].next = (self.b_w[6].q.val() & 0xFFFF_0000_u32) | 0x1000_u32;
+        self.g_hack[9].next = self.g_vlan.val();
+        self.g_hack[10].next = 0_u32.into();
+        self.g_hack[11].next = 0_u32.into();
+        self.g_hack[12].next = self.g_synack[12].val();
+        // The window update to the client (same way as the SYN-ACK), in the client's space:
+        // seq = cookie + 1, the host's window unscaled, TS (cookie TSval, client TSval).
+        self.g_cwin[6].next = self.b_w[7].q.val() + 1_u32;
+        self.g_cwin[7].next = self.w_ack_no.val();
+        self.g_cwin[8].next = (self.h_wnd.val() << 16_u32) | 0x1000_u32;
+        self.g_cwin[9].next = self.g_vlan.val();
+        self.g_cwin[10].next = 0_u32.into();
+        self.g_cwin[11].next = 0_u32.into();
+        self.g_cwin[12].next = self.g_synack[12].val();
+        if self.h_ts.val() {
+            self.g_hack[9].next = self.g_vlan.val() | 0x4_u32;
+            self.g_hack[10].next = self.b_w[9].q.val();
+            self.g_hack[11].next = self.w_tsval.val();
+            self.g_cwin[9].next = self.g_vlan.val() | 0x4_u32;
+            self.g_cwin[10].next = self.b_w[8].q.val();
+            self.g_cwin[11].next = self.b_w[9].q.val();
+        }
+
         // ---- the registered outputs, counters, event and the pending gauge
         self.gauge.d.next = self.gauge.q.val();
         if self.tracker.out_valid.val() {
@@ -1160,6 +1258,17 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 self.o_r0h.d.next = true;
                 for i in 0..DESC_WORDS {
                     self.o_r0[i].d.next = self.g_ssyn[i].val();
+                }
+            }
+            if self.x_reply.val() == 4 {
+                self.o_r0v.d.next = true;
+                self.o_r0h.d.next = true;
+                self.o_r1v.d.next = true;
+                self.o_r1h.d.next = false;
+                self.o_gen2.d.next = true;
+                for i in 0..DESC_WORDS {
+                    self.o_r0[i].d.next = self.g_hack[i].val();
+                    self.o_r1[i].d.next = self.g_cwin[i].val();
                 }
             }
             self.o_ev.d.next = self.x_ev.val();
@@ -1199,6 +1308,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.o_cnt[20].d.next = self.x_estab_rst.val();
             self.o_cnt[23].d.next = self.x_syn_chal.val();
             self.o_cnt_hi[0].d.next = self.x_tw_recycled.val();
+            self.o_cnt_hi[1].d.next = self.x_handoff.val();
             self.o_cnt_hi[2].d.next = self.x_retrans.val();
             self.o_cnt_hi[3].d.next = self.x_insert.val() || self.x_replace.val();
             self.o_cnt_hi[4].d.next = self.x_delete.val() || self.x_replace.val();

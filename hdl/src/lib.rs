@@ -55,8 +55,8 @@
 pub mod bram;
 pub mod conn_table;
 pub mod cookie_unit;
-pub mod decision;
 pub mod csum_update;
+pub mod decision;
 pub mod editor;
 pub mod frame_fifo;
 pub mod lane;
