@@ -167,7 +167,7 @@ pub struct DecisionPipeline<const A: usize> {
 
     // ---- blocks
     cookie: CookieUnit,
-    table: ConnTable<A, 4>,
+    conn: ConnTable<A, 4>,
     tracker: TrackerUnit,
     policy: PolicyUnit,
     store_r: [Bram<Lane, TAG_BITS>; REC_WORDS],
@@ -349,7 +349,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
     #[hdl_gen]
     fn update(&mut self) {
         // ================= clocks and defaults
-        clock!(self, clock, cookie, table, tracker, policy);
+        clock!(self, clock, cookie, conn, tracker, policy);
         for i in 0..REC_WORDS {
             self.store_r[i].clock.next = self.clock.val();
             self.store_w[i].clock.next = self.clock.val();
@@ -420,7 +420,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         for i in 0..3 {
             self.ev_key[i].next = self.o_ev_key[i].q.val();
         }
-        self.occupancy.next = self.table.occupancy.val();
+        self.occupancy.next = self.conn.occupancy.val();
         self.pending.next = self.gauge.q.val();
         self.o_valid.d.next = false;
         self.o_r0v.d.next = false;
@@ -547,15 +547,15 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.k_ports.next = (self.store_r[2].read_data.val() << 16_u32)
                 | (self.store_r[2].read_data.val() >> 16_u32);
         }
-        self.table.lk_valid.next = self.cookie.out_valid.val();
-        self.table.lk_bucket.next = bit_cast::<A, 32>(self.cookie.h0.val().into());
-        self.table.lk_peer.next = self.k_peer.val();
-        self.table.lk_host.next = self.k_host.val();
-        self.table.lk_ports.next = self.k_ports.val();
-        self.table.mg_valid.next = false;
-        self.table.mg_delete.next = false;
-        self.table.mg_bucket.next = 0.into();
-        self.table.mg_way.next = 0.into();
+        self.conn.lk_valid.next = self.cookie.out_valid.val();
+        self.conn.lk_bucket.next = bit_cast::<A, 32>(self.cookie.h0.val().into());
+        self.conn.lk_peer.next = self.k_peer.val();
+        self.conn.lk_host.next = self.k_host.val();
+        self.conn.lk_ports.next = self.k_ports.val();
+        self.conn.mg_valid.next = false;
+        self.conn.mg_delete.next = false;
+        self.conn.mg_bucket.next = 0.into();
+        self.conn.mg_way.next = 0.into();
         self.l_cookie.d.next = self.l_cookie.q.val();
         self.l_ok.d.next = self.l_ok.q.val();
         self.l_mss.d.next = self.l_mss.q.val();
@@ -567,14 +567,14 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
 
         // ================= stage R: table result -> state unit, policy unit
         self.r_flags.next = (self.store_r[7].read_data.val() >> 8_u32) & 0xFF_u32;
-        self.r_st.next = self.table.rs_w[3].val() & 0xF_u32;
-        self.r_proxied.next = (self.table.rs_w[3].val() & 0x10_u32) != 0_u32;
+        self.r_st.next = self.conn.rs_w[3].val() & 0xF_u32;
+        self.r_proxied.next = (self.conn.rs_w[3].val() & 0x10_u32) != 0_u32;
         self.r_syn_only.next = (self.r_flags.val() & 0x12_u32) == 0x02_u32;
-        self.r_host_tw_syn.next = (self.r_host.val() && self.table.rs_hit.val())
+        self.r_host_tw_syn.next = (self.r_host.val() && self.conn.rs_hit.val())
             && (self.r_syn_only.val() && (self.r_st.val() == 10_u32));
         // A TCP segment the pipeline decides on (checksums pass, flags valid).
         self.r_seg.next = (self.store_r[9].read_data.val() & 0x607_u32) == 0x600_u32;
-        self.tracker.in_valid.next = self.table.rs_valid.val();
+        self.tracker.in_valid.next = self.conn.rs_valid.val();
         self.tracker.in_tag.next = 0.into();
         self.tracker.cfg_rfc1337.next = self.rfc1337.val();
         self.tracker.now_stamp.next = bit_cast::<16, 32>(self.store_r[13].read_data.val().into());
@@ -584,16 +584,16 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         if self.r_host.val() {
             self.tracker.in_op.next = 3.into(); // OP_OPEN_HOST
         }
-        if self.table.rs_hit.val() && !self.r_host_tw_syn.val() {
+        if self.conn.rs_hit.val() && !self.r_host_tw_syn.val() {
             self.tracker.in_op.next = 0.into(); // OP_WIRE
             if self.r_host.val() {
                 self.tracker.in_op.next = 1.into(); // OP_HOST
             }
         }
         for i in 0..ENTRY_WORDS {
-            self.tracker.ent_w[i].next = self.table.rs_w[i].val();
+            self.tracker.ent_w[i].next = self.conn.rs_w[i].val();
         }
-        if (!self.table.rs_hit.val()) || self.r_host_tw_syn.val() {
+        if (!self.conn.rs_hit.val()) || self.r_host_tw_syn.val() {
             for i in 3..ENTRY_WORDS {
                 self.tracker.ent_w[i].next = 0_u32.into();
             }
@@ -605,9 +605,9 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
         self.tracker.seq.next = self.store_r[3].read_data.val();
         self.tracker.ack.next = self.store_r[4].read_data.val();
-        if (self.table.rs_hit.val() && self.r_proxied.val()) && !self.r_host.val() {
+        if (self.conn.rs_hit.val() && self.r_proxied.val()) && !self.r_host.val() {
             // Tracked in the host's sequence space.
-            self.tracker.ack.next = self.store_r[4].read_data.val() - self.table.rs_w[7].val();
+            self.tracker.ack.next = self.store_r[4].read_data.val() - self.conn.rs_w[7].val();
         }
         self.tracker.flag_fin.next = (self.r_flags.val() & 0x01_u32) != 0_u32;
         self.tracker.flag_syn.next = (self.r_flags.val() & 0x02_u32) != 0_u32;
@@ -632,42 +632,42 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
         self.policy.flood_syn_rate.next = self.flood_syn_rate.val();
         self.policy.flood_pending.next = self.flood_pending.val();
-        self.policy.in_valid.next = self.table.rs_valid.val();
+        self.policy.in_valid.next = self.conn.rs_valid.val();
         self.policy.in_tag.next = 0.into();
         self.policy.in_addr.next = self.k_host.val();
         self.policy.in_port.next = bit_cast::<16, 32>(self.k_ports.val().into());
         self.policy.in_now.next = self.store_r[13].read_data.val();
         self.policy.in_pending.next = self.gauge.q.val();
-        self.policy.in_bucket_full.next = self.table.rs_full.val() && !self.table.rs_hit.val();
+        self.policy.in_bucket_full.next = self.conn.rs_full.val() && !self.conn.rs_hit.val();
         self.policy.in_kind.next = 0.into(); // KIND_FIND
-        if (self.r_seg.val() && !self.r_host.val()) && !self.table.rs_hit.val() {
+        if (self.r_seg.val() && !self.r_host.val()) && !self.conn.rs_hit.val() {
             self.policy.in_kind.next = 2.into(); // KIND_ACK
         }
-        if (self.r_seg.val() && !self.r_host.val()) && self.r_syn_only.val() {
-            if (!self.table.rs_hit.val()) || (self.r_st.val() == 10_u32) {
-                self.policy.in_kind.next = 1.into(); // KIND_SYN
-            }
+        if ((self.r_seg.val() && !self.r_host.val()) && self.r_syn_only.val())
+            && ((!self.conn.rs_hit.val()) || (self.r_st.val() == 10_u32))
+        {
+            self.policy.in_kind.next = 1.into(); // KIND_SYN
         }
         // Latches for W.
-        self.t_bucket.next = bit_cast::<32, A>(self.table.rs_bucket.val()).into();
-        self.t_way.next = bit_cast::<32, 2>(self.table.rs_way.val()).into();
-        self.t_free.next = bit_cast::<32, 2>(self.table.rs_free.val()).into();
+        self.t_bucket.next = bit_cast::<32, A>(self.conn.rs_bucket.val()).into();
+        self.t_way.next = bit_cast::<32, 2>(self.conn.rs_way.val()).into();
+        self.t_free.next = bit_cast::<32, 2>(self.conn.rs_free.val()).into();
         self.b_hit.d.next = self.b_hit.q.val();
         self.b_full.d.next = self.b_full.q.val();
         self.b_slot.d.next = self.b_slot.q.val();
         self.b_cookie.d.next = self.b_cookie.q.val();
         self.b_ok.d.next = self.b_ok.q.val();
         self.b_mss.d.next = self.b_mss.q.val();
-        if self.table.rs_valid.val() {
-            self.b_hit.d.next = self.table.rs_hit.val();
-            self.b_full.d.next = self.table.rs_full.val();
+        if self.conn.rs_valid.val() {
+            self.b_hit.d.next = self.conn.rs_hit.val();
+            self.b_full.d.next = self.conn.rs_full.val();
             // The slot (bucket * 4 + way): the hit's, else the free way an insert takes.
             self.b_slot.d.next = (self.t_bucket.val() << 2_u32) | self.t_way.val();
-            if !self.table.rs_hit.val() {
+            if !self.conn.rs_hit.val() {
                 self.b_slot.d.next = (self.t_bucket.val() << 2_u32) | self.t_free.val();
             }
             for i in 0..ENTRY_WORDS {
-                self.b_w[i].d.next = self.table.rs_w[i].val();
+                self.b_w[i].d.next = self.conn.rs_w[i].val();
             }
             self.b_cookie.d.next = self.l_cookie.q.val();
             self.b_ok.d.next = self.l_ok.q.val();
@@ -1050,25 +1050,25 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
 
         // ---- the table's write-back (D = 4 clocks after the lookup result)
-        self.table.wb_op.next = 0.into();
+        self.conn.wb_op.next = 0.into();
         for i in 0..ENTRY_WORDS {
-            self.table.wb_w[i].next = self.tracker.new_w[i].val();
+            self.conn.wb_w[i].next = self.tracker.new_w[i].val();
         }
         if self.tracker.out_valid.val() {
-            self.table.wb_op.next = self.x_wb.val();
+            self.conn.wb_op.next = self.x_wb.val();
             if self.x_wb_sel.val() == 1 {
                 for i in 0..ENTRY_WORDS {
-                    self.table.wb_w[i].next = self.e_reuse[i].val();
+                    self.conn.wb_w[i].next = self.e_reuse[i].val();
                 }
             }
             if self.x_wb_sel.val() == 2 {
                 for i in 0..ENTRY_WORDS {
-                    self.table.wb_w[i].next = self.e_pend[i].val();
+                    self.conn.wb_w[i].next = self.e_pend[i].val();
                 }
             }
             if self.x_wb_sel.val() == 3 {
                 for i in 0..ENTRY_WORDS {
-                    self.table.wb_w[i].next = self.e_hand[i].val();
+                    self.conn.wb_w[i].next = self.e_hand[i].val();
                 }
             }
         }

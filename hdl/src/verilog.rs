@@ -12,6 +12,7 @@ use crate::bram::Bram;
 use crate::conn_table::{ConnTableSmall, ConnTableTest};
 use crate::cookie_unit::CookieUnit;
 use crate::csum_update::CsumUpdate;
+use crate::decision::DecisionPipelineTest;
 use crate::editor::FrameEditor;
 use crate::frame_fifo::FrameFifo;
 use crate::lane::Lane;
@@ -199,6 +200,11 @@ pub fn tops() -> Vec<Top> {
             name: "regs_block",
             build: || generate("regs_block", RegsBlock::default()),
             about: "BAR0 register block: headers, Identity, Config (live values out), 44 counters with snapshot/clear; read latency 2",
+        },
+        Top {
+            name: "decision_16x4",
+            build: || generate("decision_16x4", DecisionPipelineTest::default()),
+            about: "decision pipeline: cookie unit -> table (16 x 4) -> state unit || policy -> decision, one record per 5 clocks, latency 28",
         },
     ]
 }

@@ -12,6 +12,9 @@
 //! A 16-bucket table makes full buckets common.
 
 use hdl::csum_update::{EDIT_NONE, EDIT_REFUSAL, EDIT_TO_HOST, EDIT_TO_WIRE};
+mod common;
+
+use common::verilated::{build, in_port_order};
 use hdl::decision::{
     DecisionPipeline, RecordWords, ReplyDesc, COUNTERS, DESC_WORDS, P_FRAGMENT, P_IPV6,
     P_MALFORMED, REC_WORDS, V_CONSUME, V_DROP, V_FORWARD, V_PUNT, V_REWRITE,
@@ -29,7 +32,7 @@ use proto::table::{Entry, FlowKey, Geometry};
 use proto::time::Instant;
 use proto::wire::tcp_options::OptionSet;
 use proto::wire::{self, SegmentSpec, TcpFlags};
-use rust_hdl::prelude::{Out, Signal};
+use rust_hdl::prelude::{In, Out, Signal};
 use std::collections::VecDeque;
 
 const S: u8 = TcpFlags::SYN;
@@ -92,7 +95,7 @@ fn segment(
     SegmentSpec {
         src_mac,
         dst_mac,
-        vlan_tci: (c.0[3] % 5 == 0).then_some(0x0123),
+        vlan_tci: c.0[3].is_multiple_of(5).then_some(0x0123),
         src_ip,
         dst_ip,
         tos: 0,
@@ -596,8 +599,99 @@ fn drive_config<const B: usize>(tb: &mut Testbench<DecisionPipeline<B>>, cfg: &N
     }
 }
 
-/// Runs `total` records through a table of `2^B` buckets; returns the model's counters.
-fn run<const B: usize>(total: usize, seed: u64) -> [u64; COUNTERS] {
+/// Every input port's value as driven for the coming edge (Verilog names), for the
+/// Verilator replay.
+fn inputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = vec![("in_valid".into(), tb.in_valid.next as u64)];
+    let lane = |x: &Signal<In, Lane>| x.next.0 as u64;
+    for k in 0..REC_WORDS {
+        v.push((format!("in_w${k}"), lane(&tb.in_w[k])));
+    }
+    for k in 0..8 {
+        v.push((format!("cookie_key${k}"), lane(&tb.cookie_key[k])));
+    }
+    for (n, x) in [
+        ("proxy_mss", &tb.proxy_mss),
+        ("proxy_ws", &tb.proxy_ws),
+        ("flood_syn_rate", &tb.flood_syn_rate),
+        ("flood_pending", &tb.flood_pending),
+    ] {
+        v.push((n.into(), lane(x)));
+    }
+    for (n, x) in [
+        ("proxy_ts", &tb.proxy_ts),
+        ("proxy_sack", &tb.proxy_sack),
+        ("verify_csum", &tb.verify_csum),
+        ("loose", &tb.loose),
+        ("rfc1337", &tb.rfc1337),
+    ] {
+        v.push((n.into(), x.next as u64));
+    }
+    for i in 0..hdl::policy_unit::LISTENERS {
+        v.push((format!("l_valid${i}"), tb.l_valid[i].next as u64));
+        v.push((format!("l_addr${i}"), lane(&tb.l_addr[i])));
+        v.push((format!("l_port${i}"), tb.l_port[i].next.to_u64()));
+        v.push((format!("l_mode${i}"), tb.l_mode[i].next.to_u64()));
+    }
+    v
+}
+
+/// Every output port's value (Verilog names).
+fn outputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
+    let lane = |x: &Signal<Out, Lane>| x.val().0 as u64;
+    let mut v: Vec<(String, u64)> = Vec::new();
+    for (n, x) in [
+        ("in_ready", &tb.in_ready),
+        ("d_valid", &tb.d_valid),
+        ("d_host", &tb.d_host),
+        ("d_unsupported", &tb.d_unsupported),
+        ("r0_valid", &tb.r0_valid),
+        ("r0_host", &tb.r0_host),
+        ("r1_valid", &tb.r1_valid),
+        ("r1_host", &tb.r1_host),
+        ("gen_two", &tb.gen_two),
+        ("ev_valid", &tb.ev_valid),
+        ("ev_proxied", &tb.ev_proxied),
+    ] {
+        v.push((n.into(), x.val() as u64));
+    }
+    v.push(("d_verdict".into(), tb.d_verdict.val().to_u64()));
+    v.push(("d_reason".into(), tb.d_reason.val().to_u64()));
+    v.push(("d_edit".into(), tb.d_edit.val().to_u64()));
+    for (n, x) in [
+        ("d_seq_adj", &tb.d_seq_adj),
+        ("d_ts_adj", &tb.d_ts_adj),
+        ("ev_slot", &tb.ev_slot),
+        ("ev_old", &tb.ev_old),
+        ("ev_new", &tb.ev_new),
+        ("occupancy", &tb.occupancy),
+        ("pending", &tb.pending),
+    ] {
+        v.push((n.into(), lane(x)));
+    }
+    for k in 0..DESC_WORDS {
+        v.push((format!("r0_w${k}"), lane(&tb.r0_w[k])));
+        v.push((format!("r1_w${k}"), lane(&tb.r1_w[k])));
+    }
+    for k in 0..3 {
+        v.push((format!("ev_key${k}"), lane(&tb.ev_key[k])));
+    }
+    for i in 0..32 {
+        v.push((format!("cnt${i}"), tb.cnt[i].val() as u64));
+    }
+    for i in 0..COUNTERS - 32 {
+        v.push((format!("cnt_hi${i}"), tb.cnt_hi[i].val() as u64));
+    }
+    v
+}
+
+/// The per-cycle inputs and outputs of a run, for the Verilator replay.
+type Trace = Vec<(Vec<(String, u64)>, Vec<(String, u64)>)>;
+
+/// Runs `total` records through a table of `2^B` buckets; returns the model's counters and,
+/// when `trace`, every cycle's inputs and outputs.
+fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS], Trace) {
+    let mut cycles: Trace = Vec::new();
     let cfg = config();
     let geometry = Geometry {
         buckets: 1 << B,
@@ -737,7 +831,11 @@ fn run<const B: usize>(total: usize, seed: u64) -> [u64; COUNTERS] {
             sent += 1;
             convs.retain(|c| !c.steps.is_empty());
         }
+        let ins = if trace { inputs(&tb) } else { Vec::new() };
         tb.step();
+        if trace {
+            cycles.push((ins, outputs(&tb)));
+        }
         // ---- collect a decision
         if tb.d_valid.val() {
             let x = expected.pop_front().expect("a decision nobody asked for");
@@ -792,14 +890,14 @@ fn run<const B: usize>(total: usize, seed: u64) -> [u64; COUNTERS] {
             .map(|c| (c.name(), n(*c)))
             .collect::<Vec<_>>()
     );
-    *nic.counters()
+    (*nic.counters(), cycles)
 }
 
 #[test]
 fn decisions_equal_the_model_frame_for_frame() {
     // A small table (full buckets everywhere) and a roomier one (connections live longer).
-    let small = run::<4>(2500, 0x5eed_dec1_5107);
-    let large = run::<8>(3000, 0x0ddb_a11_2026);
+    let (small, _) = run::<4>(2500, 0x5eed_dec1_5107, false);
+    let (large, _) = run::<8>(3000, 0x00dd_ba11_2026, false);
     // The traffic reached every path it is meant to.
     let n = |c: Counter| small[c as usize] + large[c as usize];
     for c in [
@@ -822,4 +920,21 @@ fn decisions_equal_the_model_frame_for_frame() {
     ] {
         assert!(n(c) > 0, "the traffic never reached {}", c.name());
     }
+}
+
+#[test]
+fn decision_pipeline_matches_verilator_cycle_for_cycle() {
+    let model = build("decision_16x4");
+    let (_, trace) = run::<4>(1200, 0x007e_570f_dec1, true);
+    let rows: Vec<Vec<u64>> = trace
+        .iter()
+        .map(|(i, _)| in_port_order(&model.inputs, i))
+        .collect();
+    let sim: Vec<Vec<u64>> = trace
+        .iter()
+        .map(|(_, o)| in_port_order(&model.outputs, o))
+        .collect();
+    let ver = model.run(&rows);
+    model.compare("decision_16x4", &sim, &ver);
+    println!("decision_16x4 differential: {} cycles equal", rows.len());
 }
