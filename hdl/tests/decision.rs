@@ -841,11 +841,9 @@ fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS]
             let x = expected.pop_front().expect("a decision nobody asked for");
             let d = read(&tb);
             check(&d, &x);
-            for i in 0..32 {
-                hw_counts[i] += tb.cnt[i].val() as u64;
-            }
-            for i in 32..COUNTERS {
-                hw_counts[i] += tb.cnt_hi[i - 32].val() as u64;
+            let pulses = tb.cnt.iter().chain(tb.cnt_hi.iter());
+            for (n, p) in hw_counts.iter_mut().zip(pulses) {
+                *n += p.val() as u64;
             }
             hw_counts[Counter::FramesGenerated as usize] += tb.gen_two.val() as u64;
             assert_eq!(
