@@ -99,6 +99,11 @@ pub struct RecordPort {
     pub frame_len: Signal<Out, Lane>,
     pub vlan: Signal<Out, Bit>,
     pub vlan_tci: Signal<Out, Bits<16>>,
+    /// The frame's first 12 bytes (destination and source MAC) as three big-endian words, for
+    /// the frames the NIC generates in reply.
+    pub eth0: Signal<Out, Lane>,
+    pub eth1: Signal<Out, Lane>,
+    pub eth2: Signal<Out, Lane>,
     /// Byte offset of the IP header (14 or 18).
     pub ip_off: Signal<Out, Bits<8>>,
     pub ihl: Signal<Out, Bits<4>>,
@@ -193,6 +198,10 @@ pub struct HeaderParser {
     /// (and restarts each frame) as -2: the first beat's slot X is outside every field.
     soff0x: DFF<Lane>,
     bidx: DFF<Bits<4>>,
+    /// Beat 0 (bytes 0..7) and the first word of beat 1 (bytes 8..11): the MAC addresses.
+    eth0: DFF<Lane>,
+    eth1: DFF<Lane>,
+    eth2: DFF<Lane>,
     mid: DFF<Bit>,
     prev_hi: DFF<Lane>,
     pending: DFF<Bit>,
@@ -248,6 +257,9 @@ pub struct HeaderParser {
     r_flen: DFF<Lane>,
     r_vlan: DFF<Bit>,
     r_tci: DFF<Bits<16>>,
+    r_eth0: DFF<Lane>,
+    r_eth1: DFF<Lane>,
+    r_eth2: DFF<Lane>,
     r_l3: DFF<Lane>,
     r_ipw0: DFF<Lane>,
     r_ipw1: DFF<Lane>,
@@ -320,13 +332,14 @@ impl Logic for HeaderParser {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, boff, soff0x, bidx, mid, prev_hi, pending, flen, l3, vlan, tci, et, ipw0,
-            ipw1, ipw2, src, dst, v6w, seg_end, tcp_off, tw0, tw1, tw2, tw3, tw4, ip_acc, tcp_acc,
-            ip_q, tcp_q, phdr, busy, walk, r_disp, r_class, r_flen, r_vlan, r_tci, r_l3, r_ipw0,
-            r_ipw1, r_ipw2, r_src, r_dst, r_seg_end, r_tcp_off, r_tw0, r_seq, r_ack, r_tw3, r_csum,
-            r_ipok, r_tcpok, r_syn, pos, pos8, pw, optlen8, o_mss, o_wsv, o_ws, o_sackp, o_tsv,
-            o_tsval, o_tsecr, o_tsoff, o_sackn, o_sackoff, o_sackpw, o_sackb, o_md5, o_tfov,
-            o_tfolen, o_mpv, o_mpsub, o_unk, o_trunc
+            self, clock, boff, soff0x, bidx, eth0, eth1, eth2, r_eth0, r_eth1, r_eth2, mid,
+            prev_hi, pending, flen, l3, vlan, tci, et, ipw0, ipw1, ipw2, src, dst, v6w, seg_end,
+            tcp_off, tw0, tw1, tw2, tw3, tw4, ip_acc, tcp_acc, ip_q, tcp_q, phdr, busy, walk,
+            r_disp, r_class, r_flen, r_vlan, r_tci, r_l3, r_ipw0, r_ipw1, r_ipw2, r_src, r_dst,
+            r_seg_end, r_tcp_off, r_tw0, r_seq, r_ack, r_tw3, r_csum, r_ipok, r_tcpok, r_syn, pos,
+            pos8, pw, optlen8, o_mss, o_wsv, o_ws, o_sackp, o_tsv, o_tsval, o_tsecr, o_tsoff,
+            o_sackn, o_sackoff, o_sackpw, o_sackb, o_md5, o_tfov, o_tfolen, o_mpv, o_mpsub, o_unk,
+            o_trunc
         );
         for j in 0..10 {
             self.opt[j].clock.next = self.clock.val();
@@ -473,6 +486,14 @@ impl Logic for HeaderParser {
                 self.seg_end.d.next = 0_u32.into();
                 self.l3.d.next = 14_u32.into();
             }
+            // The MAC addresses (beat 0 and the first word of beat 1).
+            if self.bidx.q.val() == 0 {
+                self.eth0.d.next = self.sink.data_lo.val();
+                self.eth1.d.next = self.sink.data_hi.val();
+            }
+            if self.bidx.q.val() == 1 {
+                self.eth2.d.next = self.sink.data_lo.val();
+            }
             // Ethertype (bytes 12..13, slot Y of beat 1) and the VLAN tag (slot X of beat 2).
             if self.bidx.q.val() == 1 {
                 self.et.d.next = bit_cast::<16, 32>(self.sword[1].val().into());
@@ -615,6 +636,9 @@ impl Logic for HeaderParser {
             self.r_flen.d.next = self.flen.q.val();
             self.r_vlan.d.next = self.vlan.q.val();
             self.r_tci.d.next = self.tci.q.val();
+            self.r_eth0.d.next = self.eth0.q.val();
+            self.r_eth1.d.next = self.eth1.q.val();
+            self.r_eth2.d.next = self.eth2.q.val();
             self.r_l3.d.next = self.l3.q.val();
             self.r_ipw0.d.next = self.ipw0.q.val();
             self.r_ipw1.d.next = self.ipw1.q.val();
@@ -899,6 +923,9 @@ impl Logic for HeaderParser {
         self.rec.frame_len.next = self.r_flen.q.val();
         self.rec.vlan.next = self.r_vlan.q.val();
         self.rec.vlan_tci.next = self.r_tci.q.val();
+        self.rec.eth0.next = self.r_eth0.q.val();
+        self.rec.eth1.next = self.r_eth1.q.val();
+        self.rec.eth2.next = self.r_eth2.q.val();
         self.rec.ip_off.next = bit_cast::<8, 32>(self.r_l3.q.val().into());
         self.rec.ihl.next = bit_cast::<4, 32>((self.r_ipw0.q.val() >> 24_u32).into());
         self.rec.total_len.next = bit_cast::<16, 32>(self.r_ipw0.q.val().into());
@@ -972,6 +999,8 @@ pub struct EthFields {
     /// `CLASS_*`.
     pub class: u8,
     pub vlan_tci: Option<u16>,
+    /// Bytes 0..12 (destination and source MAC) as big-endian words.
+    pub head: [u32; 3],
 }
 
 /// IPv4 header fields (IPv4 dispositions: `Tcp`, `PuntFragment`, `NotTcp` for IPv4).
@@ -1049,6 +1078,7 @@ impl HeaderRecord {
             eth: parsed.then(|| EthFields {
                 class,
                 vlan_tci: p.vlan.val().then(|| u16f(p.vlan_tci.val())),
+                head: [p.eth0.val().0, p.eth1.val().0, p.eth2.val().0],
             }),
             ipv4: is_v4.then(|| Ipv4Fields {
                 ip_off: u8f(p.ip_off.val()),
@@ -1186,6 +1216,14 @@ impl HeaderRecord {
             eth: Some(EthFields {
                 class: class as u8,
                 vlan_tci: parsed.vlan_tci,
+                head: core::array::from_fn(|k| {
+                    u32::from_be_bytes([
+                        frame[4 * k],
+                        frame[4 * k + 1],
+                        frame[4 * k + 2],
+                        frame[4 * k + 3],
+                    ])
+                }),
             }),
             ipv4,
             tcp,

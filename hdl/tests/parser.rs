@@ -809,7 +809,7 @@ macro_rules! outputs {
 }
 
 fn parser_outputs(tb: &Testbench<HeaderParser>) -> Vec<(&'static str, u64)> {
-    outputs!(tb; valid, disposition, eth_class, frame_len, vlan, vlan_tci, ip_off, ihl,
+    outputs!(tb; valid, disposition, eth_class, frame_len, vlan, vlan_tci, eth0, eth1, eth2, ip_off, ihl,
         total_len, fragment, src_ip, dst_ip, protocol, tcp_off, src_port, dst_port, seq, ack,
         flags, window, data_off, payload_len, mss, ws_valid, ws, sack_perm, ts_valid, tsval,
         tsecr, ts_off, sack_blocks, sack_off, md5, tfo_valid, tfo_len, mptcp_valid,
