@@ -70,3 +70,4 @@ pub mod stream;
 pub mod testbench;
 pub mod tracker_unit;
 pub mod verilog;
+pub mod word_queue;
