@@ -61,6 +61,7 @@ pub mod editor;
 pub mod frame_fifo;
 pub mod lane;
 pub mod parser;
+pub mod pipeline;
 pub mod policy_unit;
 pub mod regs_block;
 pub mod replygen;

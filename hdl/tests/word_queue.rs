@@ -17,7 +17,11 @@ fn word_queue_equals_a_fifo() {
     for t in 0..20_000u64 {
         // Before the edge: the head as the model says, then this clock's inputs.
         let visible: Vec<_> = model.iter().filter(|(_, at)| at + 2 <= t).collect();
-        assert_eq!(tb.head_valid.val(), !visible.is_empty(), "clock {t}: head_valid");
+        assert_eq!(
+            tb.head_valid.val(),
+            !visible.is_empty(),
+            "clock {t}: head_valid"
+        );
         assert_eq!(tb.count.val().0 as usize, model.len(), "clock {t}: count");
         if let Some((w, _)) = visible.first() {
             let head: Vec<u32> = tb.head_w.iter().map(|x| x.val().0).collect();
@@ -28,8 +32,8 @@ fn word_queue_equals_a_fifo() {
         let pop = rng.chance(if burst { 30 } else { 80 });
         let w = [rng.next_u32(), pushed, rng.next_u32()];
         tb.push.next = push;
-        for k in 0..3 {
-            tb.push_w[k].next = Lane(w[k]);
+        for (port, x) in tb.push_w.iter_mut().zip(w) {
+            port.next = Lane(x);
         }
         tb.pop.next = pop;
         if pop && !visible.is_empty() {
@@ -42,5 +46,8 @@ fn word_queue_equals_a_fifo() {
         }
         tb.step();
     }
-    assert!(popped > 5_000 && pushed - popped <= 16, "{pushed} pushed, {popped} popped");
+    assert!(
+        popped > 5_000 && pushed - popped <= 16,
+        "{pushed} pushed, {popped} popped"
+    );
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the tool tests (`verilator.rs`, `yosys.rs`).
 #![allow(dead_code)]
 
+pub mod traffic;
 pub mod verilated;
 pub mod yosys;
 

@@ -1,0 +1,238 @@
+//! The whole data path (`hdl::pipeline`) against the reference model, frame for frame: frames
+//! stream into both ports (random idle beats), leave by both ports (random back-pressure), and
+//! every frame that leaves must be the model's — the forwarded or rewritten frame of the other
+//! port's input, in order, or a generated frame (cookie SYN-ACK, SYN to the host, handoff ACK
+//! and window update, challenge ACK), in order — with nothing missing at the end, every
+//! decision's event, and every counter equal to `proto::nic::Nic::process` on the same frames
+//! in the order the hardware decided them. Traffic: `common::traffic`.
+
+mod common;
+
+use common::traffic::{config, Traffic};
+use hdl::lane::Lane;
+use hdl::pipeline::Pipeline;
+use hdl::stream::{beats_to_frame, Backpressure, Beat, StreamDriver, XorShift64};
+use hdl::testbench::Testbench;
+use proto::config::NicConfig;
+use proto::counters::Counter;
+use proto::decision::Port;
+use proto::nic::Nic;
+use proto::table::{FlowKey, Geometry};
+use proto::time::Instant;
+use std::collections::VecDeque;
+
+/// 16 buckets (full buckets are common), 2 KiB frame buffers.
+type PipelineTest = Pipeline<4, 8>;
+
+fn drive_config(tb: &mut Testbench<PipelineTest>, cfg: &NicConfig) {
+    for (k, key) in cfg.cookie_key.iter().enumerate() {
+        for (j, half) in key.iter().enumerate() {
+            tb.cookie_key[4 * k + 2 * j].next = Lane(*half as u32);
+            tb.cookie_key[4 * k + 2 * j + 1].next = Lane((*half >> 32) as u32);
+        }
+    }
+    tb.proxy_mss.next = Lane(cfg.proxy.mss as u32);
+    tb.proxy_ws.next = Lane(cfg.proxy.wscale as u32);
+    tb.proxy_ts.next = cfg.proxy.timestamps;
+    tb.proxy_sack.next = cfg.proxy.sack_perm;
+    tb.verify_csum.next = cfg.verify_checksums;
+    tb.loose.next = cfg.loose;
+    tb.rfc1337.next = cfg.rfc1337;
+    tb.flood_syn_rate.next = Lane(cfg.flood_syn_rate);
+    tb.flood_pending.next = Lane(cfg.flood_pending);
+    for i in 0..hdl::policy_unit::LISTENERS {
+        let l = cfg.listeners.get(i);
+        tb.l_valid[i].next = l.is_some();
+        tb.l_addr[i].next = Lane(l.map_or(0, |l| u32::from_be_bytes(l.addr)));
+        tb.l_port[i].next = u64::from(l.map_or(0, |l| l.port)).into();
+        tb.l_mode[i].next = u64::from(l.map_or(0, |l| l.mode as u8)).into();
+    }
+}
+
+fn drive_time(tb: &mut Testbench<PipelineTest>, now: Instant) {
+    tb.now_secs.next = Lane(now.secs() as u32);
+    tb.now_ms.next = Lane(now.ts_clock_ms());
+    tb.cookie_minute.next = Lane(now.cookie_minute());
+}
+
+/// One output port: the frame being received and what may leave next.
+#[derive(Default)]
+struct Output {
+    beats: Vec<Beat>,
+    /// Forwarded or rewritten frames, in order.
+    fwd: VecDeque<Vec<u8>>,
+    /// Generated frames, in order.
+    gen: VecDeque<Vec<u8>>,
+    frames: usize,
+}
+
+impl Output {
+    fn take(&mut self, name: &str, s: &hdl::stream::StreamSource) {
+        if !(s.valid.val() && s.ready.val()) {
+            return;
+        }
+        let b = Beat {
+            lo: s.data_lo.val().0,
+            hi: s.data_hi.val().0,
+            keep: s.keep.val().to_u64() as u8,
+            last: s.last.val(),
+        };
+        self.beats.push(b);
+        if b.last {
+            let f = beats_to_frame(&self.beats);
+            self.beats.clear();
+            self.frames += 1;
+            if self.fwd.front() == Some(&f) {
+                self.fwd.pop_front();
+            } else if self.gen.front() == Some(&f) {
+                self.gen.pop_front();
+            } else {
+                panic!(
+                    "{name}: frame {} is not the model's:\n  got       {f:02x?}\n  forwarded {:02x?}\n  generated {:02x?}",
+                    self.frames,
+                    self.fwd.front(),
+                    self.gen.front()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn data_path_equals_the_model_frame_for_frame() {
+    let cfg = config();
+    let mut nic = Nic::new(
+        cfg.clone(),
+        Geometry {
+            buckets: 16,
+            ways: 4,
+        },
+    );
+    let mut tb = Testbench::new(PipelineTest::default(), |t| &mut t.clock).unwrap();
+    drive_config(&mut tb, &cfg);
+    let mut traffic = Traffic::new(0x0f1e_2d3c);
+    let mut rng = XorShift64::new(0x0f1e_2d3d);
+    let mut drv = [StreamDriver::new(1, 15), StreamDriver::new(2, 15)];
+    let mut bp = [Backpressure::new(3, 85), Backpressure::new(4, 85)];
+    // Frames sent on each port, not yet decided.
+    let mut sent: [VecDeque<Vec<u8>>; 2] = Default::default();
+    let mut out: [Output; 2] = Default::default();
+    let mut hw_counts = [0u64; Counter::COUNT];
+    let (total, mut offered, mut decided) = (1500usize, 0usize, 0usize);
+    let mut now = Instant::from_secs(1_000_000);
+    let mut batch_end = 0usize;
+    drive_time(&mut tb, now);
+    while decided < total || out.iter().any(|o| !o.fwd.is_empty() || !o.gen.is_empty()) {
+        assert!(
+            tb.cycles() < 200 * total as u64,
+            "stuck: {offered} offered, {decided} decided"
+        );
+        // Time moves between batches of frames, with the pipeline drained, so each frame's
+        // device time is known.
+        if decided == offered && offered == batch_end && offered < total {
+            now = Instant(now.0 + 1_000_000 + rng.below(40_000_000));
+            drive_time(&mut tb, now);
+            batch_end = (offered + 1 + rng.below(40) as usize).min(total);
+        }
+        if offered < batch_end && drv.iter().all(|d| d.is_idle()) {
+            let (from_host, frame) = traffic.next_frame();
+            drv[from_host as usize].push_frame(&frame);
+            sent[from_host as usize].push_back(frame);
+            offered += 1;
+        }
+        drv[0].drive(&mut tb.wire_in);
+        drv[1].drive(&mut tb.host_in);
+        tb.wire_out.ready.next = bp[0].ready();
+        tb.host_out.ready.next = bp[1].ready();
+        tb.settle();
+        drv[0].handshake(&tb.wire_in);
+        drv[1].handshake(&tb.host_in);
+        out[0].take("wire_out", &tb.wire_out);
+        out[1].take("host_out", &tb.host_out);
+        tb.step();
+        if tb.dec_valid.val() {
+            // The model decides the same frame now: the hardware's order is the model's.
+            let host = tb.dec_host.val();
+            let frame = sent[host as usize]
+                .pop_front()
+                .expect("a decision for no frame");
+            let mut f = frame.clone();
+            let port = if host { Port::Host } else { Port::Wire };
+            let o = nic.process(port, &mut f, now);
+            traffic.observe(&frame, &o);
+            if o.passes() {
+                out[(!host) as usize].fwd.push_back(f);
+            }
+            for r in &o.replies {
+                out[(r.port == Port::Host) as usize]
+                    .gen
+                    .push_back(r.frame.as_slice().to_vec());
+            }
+            let want: Vec<_> = nic
+                .drain_events()
+                .map(|t| (t.key, t.old.code() as u32, t.new.code() as u32, t.slot))
+                .collect();
+            let got: Vec<_> = tb
+                .ev_valid
+                .val()
+                .then(|| {
+                    let k = [
+                        tb.ev_key[0].val().0,
+                        tb.ev_key[1].val().0,
+                        tb.ev_key[2].val().0,
+                    ];
+                    (
+                        FlowKey {
+                            peer_addr: k[0].to_be_bytes(),
+                            host_addr: k[1].to_be_bytes(),
+                            peer_port: (k[2] >> 16) as u16,
+                            host_port: k[2] as u16,
+                        },
+                        tb.ev_old.val().0,
+                        tb.ev_new.val().0,
+                        tb.ev_slot.val().0,
+                    )
+                })
+                .into_iter()
+                .collect();
+            assert_eq!(got, want, "decision {decided}: event");
+            let pulses = tb.cnt.iter().chain(tb.cnt_hi.iter());
+            for (n, p) in hw_counts.iter_mut().zip(pulses) {
+                *n += p.val() as u64;
+            }
+            hw_counts[Counter::FramesGenerated as usize] += tb.gen_two.val() as u64;
+            decided += 1;
+        }
+    }
+    assert!(sent.iter().all(|s| s.is_empty()));
+    for c in Counter::ALL {
+        assert_eq!(
+            hw_counts[*c as usize],
+            nic.counter(*c),
+            "counter {}",
+            c.name()
+        );
+    }
+    let n = |c: Counter| nic.counter(c);
+    println!(
+        "{total} frames in {} clocks: {} out by the wire, {} by the host; {:?}",
+        tb.cycles(),
+        out[0].frames,
+        out[1].frames,
+        Counter::ALL
+            .iter()
+            .filter(|c| n(**c) != 0)
+            .map(|c| (c.name(), n(*c)))
+            .collect::<Vec<_>>()
+    );
+    for c in [
+        Counter::FramesRewritten,
+        Counter::SyncookiesSent,
+        Counter::SynproxyHandoffs,
+        Counter::TCPChallengeACK,
+        Counter::FramesDropped,
+        Counter::NonTcpPassed,
+    ] {
+        assert!(n(c) > 0, "the traffic never reached {}", c.name());
+    }
+}
