@@ -56,8 +56,10 @@ pub use crate::decision::ISSUE_GAP;
 pub const RQ_WORDS: usize = 14;
 /// Queue depth (address bits): 16 entries, the frame buffers' frame limit.
 const QA: usize = 4;
-/// A queue may take a record while `count + in flight` is below this.
-const QUEUE_LIMIT: u32 = 15;
+/// A queue may take a record while `count + in flight` is below this (the kernel's literal
+/// `15_u32`).
+pub const QUEUE_LIMIT: u32 = 15;
+const _: () = assert!(QUEUE_LIMIT as usize == (1 << QA) - 1);
 
 /// The data path over a table of `2^A` buckets and frame buffers of `2^F` beats.
 #[derive(LogicBlock, Default)]
@@ -207,11 +209,11 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         self.fifo_h.sink.last.next = self.host_in.last.val();
 
         // ================= arbiter: one record into the decision pipeline
-        self.room.next = ((((self.dq_w.count.val() + self.inflight.q.val()) < QUEUE_LIMIT)
-            && ((self.dq_h.count.val() + self.inflight.q.val()) < QUEUE_LIMIT))
-            && (((self.yq_w.count.val() + self.inflight.q.val()) < QUEUE_LIMIT)
-                && ((self.yq_h.count.val() + self.inflight.q.val()) < QUEUE_LIMIT)))
-            && ((self.rq_w.count.val() < QUEUE_LIMIT) && (self.rq_h.count.val() < QUEUE_LIMIT));
+        self.room.next = ((((self.dq_w.count.val() + self.inflight.q.val()) < 15_u32)
+            && ((self.dq_h.count.val() + self.inflight.q.val()) < 15_u32))
+            && (((self.yq_w.count.val() + self.inflight.q.val()) < 15_u32)
+                && ((self.yq_h.count.val() + self.inflight.q.val()) < 15_u32)))
+            && ((self.rq_w.count.val() < 15_u32) && (self.rq_h.count.val() < 15_u32));
         self.take_w.next = false;
         self.take_h.next = false;
         if self.dec.in_ready.val() && self.room.val() {
@@ -694,3 +696,7 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         }
     }
 }
+
+/// The data path the tests and the generated module use: 16 buckets x 4 ways, 2 KiB frame
+/// buffers.
+pub type PipelineTest = Pipeline<4, 8>;

@@ -17,6 +17,7 @@ use crate::editor::FrameEditor;
 use crate::frame_fifo::FrameFifo;
 use crate::lane::Lane;
 use crate::parser::HeaderParser;
+use crate::pipeline::PipelineTest;
 use crate::policy_unit::PolicyUnit;
 use crate::regs_block::RegsBlock;
 use crate::replygen::ReplyGen;
@@ -205,6 +206,11 @@ pub fn tops() -> Vec<Top> {
             name: "decision_16x4",
             build: || generate("decision_16x4", DecisionPipelineTest::default()),
             about: "decision pipeline: cookie unit -> table (16 x 4) -> state unit || policy -> decision, one record per 5 clocks, latency 28",
+        },
+        Top {
+            name: "pipeline_16x4",
+            build: || generate("pipeline_16x4", PipelineTest::default()),
+            about: "the data path: both ports' parsers and frame buffers (2 KiB), decision pipeline (16 x 4 table), editors, reply generators, output merges",
         },
     ]
 }
