@@ -143,6 +143,10 @@ pub struct CookieUnit {
     pub age_ok: Signal<Out, Bit>,
     pub cookie_ok: Signal<Out, Bit>,
     pub cookie_mss_index: Signal<Out, Bits<2>>,
+    /// CHECK: the same check for the ISN one above `isn` (`seq` instead of `seq - 1`: the SYN
+    /// proxy's zero-window probe at the client's ISN, `synproxy` `cookie_retrans`).
+    pub probe_ok: Signal<Out, Bit>,
+    pub probe_mss_index: Signal<Out, Bits<2>>,
 
     // ---- the three hashes (module docs table)
     sh0: SipHashUnit,
@@ -181,6 +185,8 @@ pub struct CookieUnit {
     r_age_ok: DFF<Bit>,
     r_ok: DFF<Bit>,
     r_mssind: DFF<Bits<2>>,
+    r_pok: DFF<Bit>,
+    r_pmssind: DFF<Bits<2>>,
 
     // ---- final-stage locals
     /// `pre` out of its delay line.
@@ -198,6 +204,10 @@ pub struct CookieUnit {
     m: Signal<Local, Lane>,
     /// CHECK: `m` without its two low bits (zero iff `m < 4`).
     m_high: Signal<Local, Bits<32>>,
+    v2: Signal<Local, Lane>,
+    diff2: Signal<Local, Bits<8>>,
+    h1b_lo: Signal<Local, Lane>,
+    m2: Signal<Local, Lane>,
     /// The tag's bytes, back from `sh0` and `sh1_prev`, as lanes.
     tag_lo: Signal<Local, Lane>,
     tag_hi: Signal<Local, Lane>,
@@ -208,7 +218,7 @@ impl Logic for CookieUnit {
     fn update(&mut self) {
         dff_setup!(
             self, clock, r_valid, r_kind, r_tag, r_h0, r_h0_hi, r_h1, r_h1_hi, r_cookie, r_age_ok,
-            r_ok, r_mssind
+            r_ok, r_mssind, r_pok, r_pmssind
         );
         for s in 0..NP {
             self.pre[s].clock.next = self.clock.val();
@@ -303,6 +313,18 @@ impl Logic for CookieUnit {
         }
         self.m.next = (self.v.val() - self.h1_lo.val()) & 0x00FF_FFFF_u32;
         self.m_high.next = (self.m.val() & 0x00FF_FFFC_u32).into();
+        // The probe's check: the cookie less ISN + 1 (one less than v).
+        self.v2.next = self.v.val() - 1_u32;
+        self.diff2.next = bit_cast::<8, 32>((self.aux.val() - (self.v2.val() >> 24_u32)).into());
+        self.h1b_lo.next = self.sh1_now.hash_lo.val();
+        if self.sh1_prev.out_valid.val() && (self.diff2.val() == 1) {
+            self.h1b_lo.next = self.sh1_prev.hash_lo.val();
+        }
+        self.m2.next = (self.v2.val() - self.h1b_lo.val()) & 0x00FF_FFFF_u32;
+        self.r_pok.d.next = ((self.sh0.out_valid.val() && self.sh1_prev.out_valid.val())
+            && (self.diff2.val() < 2))
+            && ((self.m2.val() & 0x00FF_FFFC_u32) == 0_u32);
+        self.r_pmssind.d.next = bit_cast::<2, 32>(self.m2.val().into());
 
         self.r_valid.d.next = self.sh0.out_valid.val();
         self.r_kind.d.next = 0.into();
@@ -338,6 +360,8 @@ impl Logic for CookieUnit {
         self.age_ok.next = self.r_age_ok.q.val();
         self.cookie_ok.next = self.r_ok.q.val();
         self.cookie_mss_index.next = self.r_mssind.q.val();
+        self.probe_ok.next = self.r_pok.q.val();
+        self.probe_mss_index.next = self.r_pmssind.q.val();
     }
 }
 
@@ -463,6 +487,8 @@ pub struct CookieResult {
     pub age_ok: bool,
     pub cookie_ok: bool,
     pub cookie_mss_index: u8,
+    pub probe_ok: bool,
+    pub probe_mss_index: u8,
 }
 
 impl CookieResult {
@@ -480,6 +506,8 @@ impl CookieResult {
             age_ok: u.age_ok.val(),
             cookie_ok: u.cookie_ok.val(),
             cookie_mss_index: u.cookie_mss_index.val().to_u32() as u8,
+            probe_ok: u.probe_ok.val(),
+            probe_mss_index: u.probe_mss_index.val().to_u32() as u8,
         }
     }
 }

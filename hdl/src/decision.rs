@@ -50,9 +50,8 @@
 //! by the host, else the state unit's host update and translation to the wire. Unknown host
 //! flow: a SYN is tracked, anything else forwarded.
 //!
-//! Not yet in hardware (a record on these paths has `d_unsupported` set and the verdict
-//! `V_PUNT`): the host's SYN-ACK completing a proxied handshake (`synproxy::on_server_synack`)
-//! and a zero-window probe at ISN (`seq = ISN`) during the proxy's handshake.
+//! Every branch of the model is in hardware; `d_unsupported` stays low (kept as a port so a
+//! future path the hardware punts instead of deciding is visible to the tests).
 
 use crate::bram::Bram;
 use crate::conn_table::ConnTable;
@@ -182,6 +181,8 @@ pub struct DecisionPipeline<const A: usize> {
     l_cookie: DFF<Lane>,
     l_ok: DFF<Bit>,
     l_mss: DFF<Bits<2>>,
+    l_pok: DFF<Bit>,
+    l_pmss: DFF<Bits<2>>,
     // ---- R latches (read at W)
     b_hit: DFF<Bit>,
     b_full: DFF<Bit>,
@@ -190,6 +191,8 @@ pub struct DecisionPipeline<const A: usize> {
     b_cookie: DFF<Lane>,
     b_ok: DFF<Bit>,
     b_mss: DFF<Bits<2>>,
+    b_pok: DFF<Bit>,
+    b_pmss: DFF<Bits<2>>,
     // ---- policy result (R+3, read at W)
     p_found: DFF<Bit>,
     p_cookie: DFF<Bit>,
@@ -312,6 +315,8 @@ pub struct DecisionPipeline<const A: usize> {
     h_one: Signal<Local, Lane>,
     h_maxwin: Signal<Local, Lane>,
     x_handoff: Signal<Local, Bit>,
+    x_probe: Signal<Local, Bit>,
+    g_mssi: Signal<Local, Bits<2>>,
     g_hack: [Signal<Local, Lane>; DESC_WORDS],
     g_cwin: [Signal<Local, Lane>; DESC_WORDS],
     // the generated frames
@@ -355,10 +360,10 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.store_w[i].clock.next = self.clock.val();
         }
         dff_setup!(
-            self, clock, gap, tag, l_cookie, l_ok, l_mss, b_hit, b_full, b_slot, b_cookie, b_ok,
-            b_mss, p_found, p_cookie, p_flood, p_validate, gauge, o_valid, o_host, o_verdict,
-            o_reason, o_unsup, o_edit, o_seq_adj, o_ts_adj, o_r0v, o_r0h, o_r1v, o_r1h, o_gen2,
-            o_ev, o_ev_slot, o_ev_old, o_ev_new, o_ev_px
+            self, clock, gap, tag, l_cookie, l_ok, l_mss, l_pok, l_pmss, b_pok, b_pmss, b_hit,
+            b_full, b_slot, b_cookie, b_ok, b_mss, p_found, p_cookie, p_flood, p_validate, gauge,
+            o_valid, o_host, o_verdict, o_reason, o_unsup, o_edit, o_seq_adj, o_ts_adj, o_r0v,
+            o_r0h, o_r1v, o_r1h, o_gen2, o_ev, o_ev_slot, o_ev_old, o_ev_new, o_ev_px
         );
         for i in 0..TAG_DELAY {
             self.dl_tag[i].clock.next = self.clock.val();
@@ -559,7 +564,11 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.l_cookie.d.next = self.l_cookie.q.val();
         self.l_ok.d.next = self.l_ok.q.val();
         self.l_mss.d.next = self.l_mss.q.val();
+        self.l_pok.d.next = self.l_pok.q.val();
+        self.l_pmss.d.next = self.l_pmss.q.val();
         if self.cookie.out_valid.val() {
+            self.l_pok.d.next = self.cookie.probe_ok.val();
+            self.l_pmss.d.next = self.cookie.probe_mss_index.val();
             self.l_cookie.d.next = self.cookie.syn_cookie.val();
             self.l_ok.d.next = self.cookie.cookie_ok.val();
             self.l_mss.d.next = self.cookie.cookie_mss_index.val();
@@ -658,7 +667,11 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.b_cookie.d.next = self.b_cookie.q.val();
         self.b_ok.d.next = self.b_ok.q.val();
         self.b_mss.d.next = self.b_mss.q.val();
+        self.b_pok.d.next = self.b_pok.q.val();
+        self.b_pmss.d.next = self.b_pmss.q.val();
         if self.conn.rs_valid.val() {
+            self.b_pok.d.next = self.l_pok.q.val();
+            self.b_pmss.d.next = self.l_pmss.q.val();
             self.b_hit.d.next = self.conn.rs_hit.val();
             self.b_full.d.next = self.conn.rs_full.val();
             // The slot (bucket * 4 + way): the hit's, else the free way an insert takes.
@@ -840,6 +853,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.x_ck_recv.next = false;
         self.x_retrans.next = false;
         self.x_handoff.next = false;
+        self.x_probe.next = false;
 
         if self.w_disp.val() == 1_u32 {
             // Not TCP: passes.
@@ -879,10 +893,15 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                             self.x_retrans.next = true;
                             self.x_reply.next = 3.into();
                         }
-                    } else if self.w_seq.val() == (self.b_w[4].q.val() - 1_u32) {
-                        self.x_verdict.next = 4.into();
+                    } else if (self.w_seq.val() == (self.b_w[4].q.val() - 1_u32))
+                        && self.b_pok.q.val()
+                    {
+                        // A zero-window probe at the client's ISN: checked with ISN = seq.
+                        self.x_verdict.next = 2.into();
                         self.x_reason.next = 0_u32.into();
-                        self.x_unsup.next = true;
+                        self.x_retrans.next = true;
+                        self.x_probe.next = true;
+                        self.x_reply.next = 3.into();
                     }
                 }
             } else if (self.t_act.val() == 0_u32) || (self.t_act.val() == 1_u32) {
@@ -1144,15 +1163,19 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.g_ssyn[3].next = self.store_w[0].read_data.val();
         self.g_ssyn[4].next = self.store_w[1].read_data.val();
         self.g_ssyn[5].next = self.store_w[2].read_data.val();
-        // MSSTAB_V4[index].
+        // MSSTAB_V4[index] of the check that passed.
+        self.g_mssi.next = self.b_mss.q.val();
+        if self.x_probe.val() {
+            self.g_mssi.next = self.b_pmss.q.val();
+        }
         self.g_ss_mss.next = 536_u32.into();
-        if self.b_mss.q.val() == 1 {
+        if self.g_mssi.val() == 1 {
             self.g_ss_mss.next = 1300_u32.into();
         }
-        if self.b_mss.q.val() == 2 {
+        if self.g_mssi.val() == 2 {
             self.g_ss_mss.next = 1440_u32.into();
         }
-        if self.b_mss.q.val() == 3 {
+        if self.g_mssi.val() == 3 {
             self.g_ss_mss.next = 1460_u32.into();
         }
         self.g_ss_ws.next = 0_u32.into();

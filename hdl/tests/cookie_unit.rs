@@ -141,6 +141,16 @@ fn assert_result(
                     "{at}: mss"
                 );
             }
+            // The probe's check: the same ACK checked with seq + 1 (ISN = seq).
+            let probe = check_v4(secret, p, h, pp, hp, seq.wrapping_add(1), ack, req.count);
+            assert_eq!(out.probe_ok, req.valid && probe.is_some(), "{at}: probe_ok");
+            if let Some(mss) = probe {
+                assert_eq!(
+                    MSSTAB_V4[usize::from(out.probe_mss_index)],
+                    mss,
+                    "{at}: probe mss"
+                );
+            }
         }
         _ => assert!(
             !out.age_ok && !out.cookie_ok,
@@ -704,6 +714,8 @@ fn output_value(o: &CookieResult, port: &str) -> u64 {
         "age_ok" => u64::from(o.age_ok),
         "cookie_ok" => u64::from(o.cookie_ok),
         "cookie_mss_index" => u64::from(o.cookie_mss_index),
+        "probe_ok" => u64::from(o.probe_ok),
+        "probe_mss_index" => u64::from(o.probe_mss_index),
         _ => panic!("unknown output port {port}"),
     }
 }
@@ -748,7 +760,9 @@ fn cookie_unit_matches_verilator_cycle_for_cycle() {
             "syn_cookie",
             "age_ok",
             "cookie_ok",
-            "cookie_mss_index"
+            "cookie_mss_index",
+            "probe_ok",
+            "probe_mss_index"
         ]
     );
     // The mixed stimulus (its results checked against proto on the way), then a stretch of

@@ -285,9 +285,10 @@ fn outputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
 /// The per-cycle inputs and outputs of a run, for the Verilator replay.
 type Trace = Vec<(Vec<(String, u64)>, Vec<(String, u64)>)>;
 
-/// Runs `total` records through a table of `2^B` buckets; returns the model's counters and,
+/// Runs `total` records through a table of `2^B` buckets; returns the model's counters, the zero-window probes answered and,
 /// when `trace`, every cycle's inputs and outputs.
-fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS], Trace) {
+fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS], usize, Trace) {
+    let mut probes = 0usize;
     let mut cycles: Trace = Vec::new();
     let cfg = config();
     let geometry = Geometry {
@@ -326,6 +327,14 @@ fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS]
             let out = nic.process(port, &mut rewritten, now);
             let events: Vec<Transition> = nic.drain_events().collect();
             traffic.observe(&frame, &out);
+            // A SYN to the host answering a zero-window probe at the client's ISN carries the
+            // probe's own seq (the cookie ACK's is one more).
+            let seq_of = |f: &[u8]| wire::parse(f).ok().and_then(|p| p.tcp().map(|t| t.1.seq));
+            if let (Some(r), Some(seq)) = (out.replies.first(), seq_of(&frame)) {
+                if r.port == Port::Host && seq_of(r.frame.as_slice()) == Some(seq) {
+                    probes += 1;
+                }
+            }
             stats[match out.verdict {
                 Verdict::Forward => 0,
                 Verdict::Rewrite => 1,
@@ -402,14 +411,16 @@ fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS]
             .map(|c| (c.name(), n(*c)))
             .collect::<Vec<_>>()
     );
-    (*nic.counters(), cycles)
+    (*nic.counters(), probes, cycles)
 }
 
 #[test]
 fn decisions_equal_the_model_frame_for_frame() {
     // A small table (full buckets everywhere) and a roomier one (connections live longer).
-    let (small, _) = run::<4>(2500, 0x5eed_dec1_5107, false);
-    let (large, _) = run::<8>(3000, 0x00dd_ba11_2026, false);
+    let (small, p1, _) = run::<4>(2500, 0x5eed_dec1_5107, false);
+    let (large, p2, _) = run::<8>(3000, 0x00dd_ba11_2026, false);
+    assert!(p1 + p2 > 0, "no zero-window probe during a proxy handshake");
+    println!("zero-window probes answered: {}", p1 + p2);
     // The traffic reached every path it is meant to.
     let n = |c: Counter| small[c as usize] + large[c as usize];
     for c in [
@@ -437,7 +448,7 @@ fn decisions_equal_the_model_frame_for_frame() {
 #[test]
 fn decision_pipeline_matches_verilator_cycle_for_cycle() {
     let model = build("decision_16x4");
-    let (_, trace) = run::<4>(1200, 0x007e_570f_dec1, true);
+    let (_, _, trace) = run::<4>(1200, 0x007e_570f_dec1, true);
     let rows: Vec<Vec<u64>> = trace
         .iter()
         .map(|(i, _)| in_port_order(&model.inputs, i))

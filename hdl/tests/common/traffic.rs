@@ -499,7 +499,8 @@ impl Traffic {
                 // What may follow the handshake: a retransmitted ACK, an RST (exact or not),
                 // the host refusing, stray data.
                 for _ in 0..rng.below(3) {
-                    let (h2, f2) = match rng.below(5) {
+                    let (h2, f2) = match rng.below(6) {
+                        5 => (false, segment(false, c, port, conv.isn, ack, A, &o, 0)),
                         0 => (false, f.clone()),
                         1 => (false, segment(false, c, port, seq, 0, R, &o, 0)),
                         2 => (false, segment(false, c, port, seq + 9, 0, R, &o, 0)),
