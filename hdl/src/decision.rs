@@ -6,7 +6,8 @@
 //! * `clock` in.
 //! * Record in: `in_valid` in, `in_ready` out (registers only), `in_w[REC_WORDS]`: one frame's
 //!   [`RecordWords`] (the parser's record, the frame's MAC addresses, its ingress port and the
-//!   device time it arrived). Records are taken at most one every [`ISSUE_GAP`] clocks.
+//!   device time it arrived). One record per clock (`in_ready` drops only while the lookup
+//!   queue cannot take every record the cookie unit holds).
 //! * Configuration (quasi-static, as `regs_block` presents it live): `cookie_key[8]`
 //!   (`key[0].k0` lo, hi, `key[0].k1` lo, hi, then `key[1]`), `proxy_mss`, `proxy_ws`,
 //!   `proxy_ts`, `proxy_sack`, `verify_csum`, `loose`, `rfc1337`, `flood_syn_rate`,
@@ -23,20 +24,25 @@
 //!
 //! ## Data flow (clock `t0` = the record is taken)
 //! ```text
-//! t0        record -> store_r, store_w (16 x Bram<Lane, 4>, index = tag); cookie unit request
-//!           (H0 always; GENERATE for a wire SYN, CHECK for a wire pure ACK)
-//! L=t0+21   cookie result; store_r read (issued at L-1) gives the key: table lookup (bucket = H0)
-//! R=L+2     table result: state unit request (the entry, or a fresh one for the open ops),
-//!           policy unit request (listener, SYN count, cookie-ACK window); latches for W
-//! W=R+4     state unit result + policy result + store_w record: the decision (below), the
-//!           table's write-back (D = 4), counters, event; registered out at W+1
+//! t0        record -> store_l, store_r, store_w (3 x 16 Bram<Lane, 6> lanes, index = tag);
+//!           cookie unit request (H0 always; GENERATE for a wire SYN, CHECK for a wire pure ACK)
+//! L=t0+21   cookie result + the key (store_l, read at L-1) -> lookup queue kq
+//! L'>=L+2   kq head -> table lookup (bucket = H0); the table holds it while a write-back of its
+//!           bucket is pending (a same-bucket record 1..4 lookups ahead)
+//! R=L'+2    table result: state unit request (the entry, or a fresh one for the open ops; the
+//!           record from store_r), policy unit request (listener, SYN count, cookie-ACK window);
+//!           the lookup and cookie results -> result store res (by tag)
+//! W=R+4     state unit result + policy result + res + store_w record (both read at W-1): the
+//!           decision (below), the table's write-back (D = 4), counters, event; out at W+1
 //! ```
-//! Records are at least `ISSUE_GAP = D + 1` clocks apart, so a lookup never meets a write-back
-//! that does not exist yet (the table never holds) and each stage's latches are read before the
-//! next record overwrites them; the pending-handshake gauge the policy unit takes is exact.
-//! A port delivers at most one record per frame (8 beats for a minimum frame), so one port runs
-//! at line rate for every frame size and both ports together for frames of 10 beats (73 bytes)
-//! or more. (A skid FIFO in front of the table would lift this to one record per clock.)
+//! II = 1: a record per clock in, a decision per clock out, except while the table holds a
+//! lookup (two records of one bucket less than D + 1 = 5 lookups apart). Latency
+//! [`DECISION_LATENCY`] = 30 clocks without a hold.
+//!
+//! One deviation from the model: the policy unit takes the pending-handshake gauge at R, before
+//! the (at most 4) records in the stages after it have updated it, so the flood detector's
+//! `pending > flood_pending` sees the handshakes of every decision made up to 4 records
+//! earlier (at 125 MHz, 32 ns). The gauge itself (`pending`) is exact.
 //!
 //! ## The decision (`proto::nic::Nic::process`, branch for branch)
 //! Not TCP: forward. Fragment / IPv6 / malformed: punt. Bad checksum (when verified) or flags
@@ -59,6 +65,7 @@ use crate::cookie_unit::CookieUnit;
 use crate::lane::Lane;
 use crate::policy_unit::{PolicyUnit, LISTENERS};
 use crate::tracker_unit::TrackerUnit;
+use crate::word_queue::WordQueue;
 use proto::counters::Counter;
 use proto::table::ENTRY_WORDS;
 use rust_hdl::prelude::*;
@@ -70,14 +77,16 @@ pub const DESC_WORDS: usize = 13;
 /// Counter pulses (`Counter::COUNT`; a literal so the port array derives `Default`).
 pub const COUNTERS: usize = 44;
 const _: () = assert!(COUNTERS == Counter::COUNT);
-/// Minimum clocks between two records (the table's write-back distance + 1).
-pub const ISSUE_GAP: usize = 5;
-/// Clocks from the edge that takes a record to its decision on the outputs.
-pub const DECISION_LATENCY: usize = 28;
-/// Record-store tags (records in flight at most `DECISION_LATENCY / ISSUE_GAP + 1`).
-const TAG_BITS: usize = 4;
-/// Tag delay line: the store_w read is issued 26 clocks after the record is taken.
-const TAG_DELAY: usize = 26;
+/// Clocks from the edge that takes a record to its decision on the outputs, without a hold.
+pub const DECISION_LATENCY: usize = 30;
+/// Record-store tags: 128, more than the records that can be in flight (at most 62 in the
+/// cookie unit and the lookup queue together, 6 from the lookup to the decision).
+const TAG_BITS: usize = 7;
+/// Tag delay line: the key is read back at L - 1 (19 clocks after the record is taken) and
+/// the tag goes with the cookie result into the lookup queue at L.
+const TAG_DELAY: usize = 21;
+/// Words of the result store (what the W stage needs of the lookup and the cookie check).
+const RES_WORDS: usize = 10;
 
 /// Verdicts (`d_verdict`).
 pub const V_FORWARD: u8 = 0;
@@ -169,30 +178,41 @@ pub struct DecisionPipeline<const A: usize> {
     conn: ConnTable<A, 4>,
     tracker: TrackerUnit,
     policy: PolicyUnit,
+    store_l: [Bram<Lane, TAG_BITS>; REC_WORDS],
     store_r: [Bram<Lane, TAG_BITS>; REC_WORDS],
     store_w: [Bram<Lane, TAG_BITS>; REC_WORDS],
+    /// The lookup queue: cookie results waiting for the table (which holds a lookup whose
+    /// bucket has a write-back pending): tag and check bits, key, H0, the SYN cookie.
+    kq: WordQueue<6, 6>,
+    /// The result store: what the W stage needs of the lookup and the cookie check, by tag.
+    res: [Bram<Lane, TAG_BITS>; RES_WORDS],
 
     // ---- issue
-    gap: DFF<Bits<3>>,
+    /// Records in the cookie unit (taken, not yet in the lookup queue).
+    cu_cnt: DFF<Lane>,
     tag: DFF<Bits<TAG_BITS>>,
     dl_tag: [DFF<Bits<TAG_BITS>>; TAG_DELAY],
     dl_v: [DFF<Bit>; TAG_DELAY],
-    // ---- L latches (cookie results)
-    l_cookie: DFF<Lane>,
-    l_ok: DFF<Bit>,
-    l_mss: DFF<Bits<2>>,
-    l_pok: DFF<Bit>,
-    l_pmss: DFF<Bits<2>>,
-    // ---- R latches (read at W)
-    b_hit: DFF<Bit>,
-    b_full: DFF<Bit>,
-    b_slot: DFF<Lane>,
-    b_w: [DFF<Lane>; ENTRY_WORDS],
-    b_cookie: DFF<Lane>,
-    b_ok: DFF<Bit>,
-    b_mss: DFF<Bits<2>>,
-    b_pok: DFF<Bit>,
-    b_pmss: DFF<Bits<2>>,
+    // ---- the lookup issued (L'), then its result (R)
+    iss_v: DFF<Bit>,
+    iss_tag: DFF<Bits<TAG_BITS>>,
+    iss_w0: DFF<Lane>,
+    iss_cookie: DFF<Lane>,
+    r_tag: DFF<Bits<TAG_BITS>>,
+    r_w0: DFF<Lane>,
+    r_cookie: DFF<Lane>,
+    /// R's tag on its way to W - 1 (the result and store_w reads).
+    wt: [DFF<Bits<TAG_BITS>>; 3],
+    // ---- what W reads of the result store
+    b_hit: Signal<Local, Bit>,
+    b_full: Signal<Local, Bit>,
+    b_slot: Signal<Local, Lane>,
+    b_w: [Signal<Local, Lane>; ENTRY_WORDS],
+    b_cookie: Signal<Local, Lane>,
+    b_ok: Signal<Local, Bit>,
+    b_mss: Signal<Local, Bits<2>>,
+    b_pok: Signal<Local, Bit>,
+    b_pmss: Signal<Local, Bits<2>>,
     // ---- policy result (R+3, read at W)
     p_found: DFF<Bit>,
     p_cookie: DFF<Bit>,
@@ -225,7 +245,18 @@ pub struct DecisionPipeline<const A: usize> {
     o_ev_px: DFF<Bit>,
     o_ev_key: [DFF<Lane>; 3],
 
-    // ---- stage A locals
+    // ---- stage A, L and R locals
+    a_acc: Signal<Local, Bit>,
+    l_tag32: Signal<Local, Lane>,
+    l_bits: Signal<Local, Lane>,
+    l_ok32: Signal<Local, Lane>,
+    l_pok32: Signal<Local, Lane>,
+    l_mss32: Signal<Local, Lane>,
+    l_pmss32: Signal<Local, Lane>,
+    rk_peer: Signal<Local, Lane>,
+    rk_host: Signal<Local, Lane>,
+    rk_ports: Signal<Local, Lane>,
+    r_hf: Signal<Local, Lane>,
     a_flags: Signal<Local, Lane>,
     a_host: Signal<Local, Bit>,
     a_tcp: Signal<Local, Bit>,
@@ -238,6 +269,7 @@ pub struct DecisionPipeline<const A: usize> {
     k_host: Signal<Local, Lane>,
     k_ports: Signal<Local, Lane>,
     r_host: Signal<Local, Bit>,
+    rr_host: Signal<Local, Bit>,
     r_flags: Signal<Local, Lane>,
     r_st: Signal<Local, Lane>,
     r_proxied: Signal<Local, Bit>,
@@ -354,24 +386,27 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
     #[hdl_gen]
     fn update(&mut self) {
         // ================= clocks and defaults
-        clock!(self, clock, cookie, conn, tracker, policy);
+        clock!(self, clock, cookie, conn, tracker, policy, kq);
         for i in 0..REC_WORDS {
+            self.store_l[i].clock.next = self.clock.val();
             self.store_r[i].clock.next = self.clock.val();
             self.store_w[i].clock.next = self.clock.val();
         }
+        for i in 0..RES_WORDS {
+            self.res[i].clock.next = self.clock.val();
+        }
+        for i in 0..3 {
+            self.wt[i].clock.next = self.clock.val();
+        }
         dff_setup!(
-            self, clock, gap, tag, l_cookie, l_ok, l_mss, l_pok, l_pmss, b_pok, b_pmss, b_hit,
-            b_full, b_slot, b_cookie, b_ok, b_mss, p_found, p_cookie, p_flood, p_validate, gauge,
-            o_valid, o_host, o_verdict, o_reason, o_unsup, o_edit, o_seq_adj, o_ts_adj, o_r0v,
-            o_r0h, o_r1v, o_r1h, o_gen2, o_ev, o_ev_slot, o_ev_old, o_ev_new, o_ev_px
+            self, clock, cu_cnt, tag, iss_v, iss_tag, iss_w0, iss_cookie, r_tag, r_w0, r_cookie,
+            p_found, p_cookie, p_flood, p_validate, gauge, o_valid, o_host, o_verdict, o_reason,
+            o_unsup, o_edit, o_seq_adj, o_ts_adj, o_r0v, o_r0h, o_r1v, o_r1h, o_gen2, o_ev,
+            o_ev_slot, o_ev_old, o_ev_new, o_ev_px
         );
         for i in 0..TAG_DELAY {
             self.dl_tag[i].clock.next = self.clock.val();
             self.dl_v[i].clock.next = self.clock.val();
-        }
-        for i in 0..ENTRY_WORDS {
-            self.b_w[i].clock.next = self.clock.val();
-            self.b_w[i].d.next = self.b_w[i].q.val();
         }
         for i in 0..DESC_WORDS {
             self.o_r0[i].clock.next = self.clock.val();
@@ -393,7 +428,8 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
 
         // ================= outputs (registers)
-        self.in_ready.next = self.gap.q.val() == 0;
+        // Room in the lookup queue for every record the cookie unit holds and one more.
+        self.in_ready.next = (self.cu_cnt.q.val() + self.kq.count.val()) < 62_u32;
         self.d_valid.next = self.o_valid.q.val();
         self.d_host.next = self.o_host.q.val();
         self.d_verdict.next = self.o_verdict.q.val();
@@ -455,32 +491,29 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         } else {
             self.a_bits2.next = self.a_bits.val();
         }
-        self.gap.d.next = self.gap.q.val();
-        if self.gap.q.val() != 0 {
-            self.gap.d.next = self.gap.q.val() - 1;
-        }
+        self.a_acc.next =
+            self.in_valid.val() && ((self.cu_cnt.q.val() + self.kq.count.val()) < 62_u32);
         self.tag.d.next = self.tag.q.val();
         self.cookie.in_valid.next = false;
         self.cookie.in_kind.next = 0.into();
         self.cookie.in_tag.next = 0.into();
         for i in 0..REC_WORDS {
-            self.store_r[i].write_enable.next = false;
-            self.store_w[i].write_enable.next = false;
+            self.store_l[i].write_enable.next = self.a_acc.val();
+            self.store_r[i].write_enable.next = self.a_acc.val();
+            self.store_w[i].write_enable.next = self.a_acc.val();
+            self.store_l[i].write_address.next = self.tag.q.val();
             self.store_r[i].write_address.next = self.tag.q.val();
             self.store_w[i].write_address.next = self.tag.q.val();
+            self.store_l[i].write_data.next = self.in_w[i].val();
             self.store_r[i].write_data.next = self.in_w[i].val();
             self.store_w[i].write_data.next = self.in_w[i].val();
         }
+        self.store_l[9].write_data.next = self.a_bits2.val();
         self.store_r[9].write_data.next = self.a_bits2.val();
         self.store_w[9].write_data.next = self.a_bits2.val();
-        if self.in_valid.val() && (self.gap.q.val() == 0) {
-            self.gap.d.next = 4.into(); // ISSUE_GAP - 1
+        if self.a_acc.val() {
             self.tag.d.next = self.tag.q.val() + 1;
             self.cookie.in_valid.next = true;
-            for i in 0..REC_WORDS {
-                self.store_r[i].write_enable.next = true;
-                self.store_w[i].write_enable.next = true;
-            }
             // GENERATE for a SYN from the wire, CHECK for a pure ACK from the wire.
             if self.a_tcp.val() && !self.a_host.val() {
                 if (self.a_flags.val() & 0x12_u32) == 0x02_u32 {
@@ -529,57 +562,99 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.cookie.secret1_k1_hi.next = self.cookie_key[7].val();
         // The tag follows the record: store_r is read at L - 1, store_w at W - 1.
         self.dl_tag[0].d.next = self.tag.q.val();
-        self.dl_v[0].d.next = self.in_valid.val() && (self.gap.q.val() == 0);
+        self.dl_v[0].d.next = self.a_acc.val();
         for i in 1..TAG_DELAY {
             self.dl_tag[i].d.next = self.dl_tag[i - 1].q.val();
             self.dl_v[i].d.next = self.dl_v[i - 1].q.val();
         }
+        self.cu_cnt.d.next = self.cu_cnt.q.val();
+        if self.a_acc.val() && !self.cookie.out_valid.val() {
+            self.cu_cnt.d.next = self.cu_cnt.q.val() + 1_u32;
+        }
+        if (!self.a_acc.val()) && self.cookie.out_valid.val() {
+            self.cu_cnt.d.next = self.cu_cnt.q.val() - 1_u32;
+        }
         for i in 0..REC_WORDS {
-            self.store_r[i].read_enable.next = self.dl_v[19].q.val();
-            self.store_r[i].read_address.next = self.dl_tag[19].q.val();
-            self.store_w[i].read_enable.next = self.dl_v[25].q.val();
-            self.store_w[i].read_address.next = self.dl_tag[25].q.val();
+            self.store_l[i].read_enable.next = self.dl_v[19].q.val();
+            self.store_l[i].read_address.next = self.dl_tag[19].q.val();
+            self.store_r[i].read_enable.next = self.iss_v.q.val();
+            self.store_r[i].read_address.next = self.iss_tag.q.val();
+            self.store_w[i].read_enable.next = true;
+            self.store_w[i].read_address.next = self.wt[2].q.val();
         }
 
-        // ================= stage L: cookie result -> table lookup
-        self.r_host.next = (self.store_r[9].read_data.val() & 0x8_u32) != 0_u32;
-        self.k_peer.next = self.store_r[0].read_data.val();
-        self.k_host.next = self.store_r[1].read_data.val();
-        self.k_ports.next = self.store_r[2].read_data.val();
+        // ================= stage L: cookie result (and the key read back) -> lookup queue
+        self.r_host.next = (self.store_l[9].read_data.val() & 0x8_u32) != 0_u32;
+        self.k_peer.next = self.store_l[0].read_data.val();
+        self.k_host.next = self.store_l[1].read_data.val();
+        self.k_ports.next = self.store_l[2].read_data.val();
         if self.r_host.val() {
-            self.k_peer.next = self.store_r[1].read_data.val();
-            self.k_host.next = self.store_r[0].read_data.val();
-            self.k_ports.next = (self.store_r[2].read_data.val() << 16_u32)
-                | (self.store_r[2].read_data.val() >> 16_u32);
+            self.k_peer.next = self.store_l[1].read_data.val();
+            self.k_host.next = self.store_l[0].read_data.val();
+            self.k_ports.next = (self.store_l[2].read_data.val() << 16_u32)
+                | (self.store_l[2].read_data.val() >> 16_u32);
         }
-        self.conn.lk_valid.next = self.cookie.out_valid.val();
-        self.conn.lk_bucket.next = bit_cast::<A, 32>(self.cookie.h0.val().into());
-        self.conn.lk_peer.next = self.k_peer.val();
-        self.conn.lk_host.next = self.k_host.val();
-        self.conn.lk_ports.next = self.k_ports.val();
+        self.l_tag32.next = bit_cast::<32, TAG_BITS>(self.dl_tag[20].q.val()).into();
+        self.l_ok32.next = 0_u32.into();
+        if self.cookie.cookie_ok.val() {
+            self.l_ok32.next = 0x100_u32.into();
+        }
+        self.l_pok32.next = 0_u32.into();
+        if self.cookie.probe_ok.val() {
+            self.l_pok32.next = 0x800_u32.into();
+        }
+        // Word 0: tag, cookie_ok << 8, its MSS index << 9, probe_ok << 11, its index << 12.
+        self.l_mss32.next = bit_cast::<32, 2>(self.cookie.cookie_mss_index.val()).into();
+        self.l_pmss32.next = bit_cast::<32, 2>(self.cookie.probe_mss_index.val()).into();
+        self.l_bits.next = ((self.l_tag32.val() | self.l_ok32.val())
+            | (self.l_mss32.val() << 9_u32))
+            | (self.l_pok32.val() | (self.l_pmss32.val() << 12_u32));
+        self.kq.push.next = self.cookie.out_valid.val();
+        self.kq.push_w[0].next = self.l_bits.val();
+        self.kq.push_w[1].next = self.k_peer.val();
+        self.kq.push_w[2].next = self.k_host.val();
+        self.kq.push_w[3].next = self.k_ports.val();
+        self.kq.push_w[4].next = self.cookie.h0.val();
+        self.kq.push_w[5].next = self.cookie.syn_cookie.val();
+        // The lookup, from the queue's head; the table holds it while a write-back of its
+        // bucket is pending.
+        self.conn.lk_valid.next = self.kq.head_valid.val();
+        self.conn.lk_bucket.next = bit_cast::<A, 32>(self.kq.head_w[4].val().into());
+        self.conn.lk_peer.next = self.kq.head_w[1].val();
+        self.conn.lk_host.next = self.kq.head_w[2].val();
+        self.conn.lk_ports.next = self.kq.head_w[3].val();
+        self.kq.pop.next = self.kq.head_valid.val() && self.conn.lk_ready.val();
+        self.iss_v.d.next = self.kq.head_valid.val() && self.conn.lk_ready.val();
+        self.iss_tag.d.next = bit_cast::<TAG_BITS, 32>(self.kq.head_w[0].val().into());
+        self.iss_w0.d.next = self.kq.head_w[0].val();
+        self.iss_cookie.d.next = self.kq.head_w[5].val();
+        self.r_tag.d.next = self.iss_tag.q.val();
+        self.r_w0.d.next = self.iss_w0.q.val();
+        self.r_cookie.d.next = self.iss_cookie.q.val();
+        self.wt[0].d.next = self.r_tag.q.val();
+        self.wt[1].d.next = self.wt[0].q.val();
+        self.wt[2].d.next = self.wt[1].q.val();
         self.conn.mg_valid.next = false;
         self.conn.mg_delete.next = false;
         self.conn.mg_bucket.next = 0.into();
         self.conn.mg_way.next = 0.into();
-        self.l_cookie.d.next = self.l_cookie.q.val();
-        self.l_ok.d.next = self.l_ok.q.val();
-        self.l_mss.d.next = self.l_mss.q.val();
-        self.l_pok.d.next = self.l_pok.q.val();
-        self.l_pmss.d.next = self.l_pmss.q.val();
-        if self.cookie.out_valid.val() {
-            self.l_pok.d.next = self.cookie.probe_ok.val();
-            self.l_pmss.d.next = self.cookie.probe_mss_index.val();
-            self.l_cookie.d.next = self.cookie.syn_cookie.val();
-            self.l_ok.d.next = self.cookie.cookie_ok.val();
-            self.l_mss.d.next = self.cookie.cookie_mss_index.val();
-        }
 
         // ================= stage R: table result -> state unit, policy unit
+        self.rr_host.next = (self.store_r[9].read_data.val() & 0x8_u32) != 0_u32;
+        self.rk_peer.next = self.store_r[0].read_data.val();
+        self.rk_host.next = self.store_r[1].read_data.val();
+        self.rk_ports.next = self.store_r[2].read_data.val();
+        if self.rr_host.val() {
+            self.rk_peer.next = self.store_r[1].read_data.val();
+            self.rk_host.next = self.store_r[0].read_data.val();
+            self.rk_ports.next = (self.store_r[2].read_data.val() << 16_u32)
+                | (self.store_r[2].read_data.val() >> 16_u32);
+        }
         self.r_flags.next = (self.store_r[7].read_data.val() >> 8_u32) & 0xFF_u32;
         self.r_st.next = self.conn.rs_w[3].val() & 0xF_u32;
         self.r_proxied.next = (self.conn.rs_w[3].val() & 0x10_u32) != 0_u32;
         self.r_syn_only.next = (self.r_flags.val() & 0x12_u32) == 0x02_u32;
-        self.r_host_tw_syn.next = (self.r_host.val() && self.conn.rs_hit.val())
+        self.r_host_tw_syn.next = (self.rr_host.val() && self.conn.rs_hit.val())
             && (self.r_syn_only.val() && (self.r_st.val() == 10_u32));
         // A TCP segment the pipeline decides on (checksums pass, flags valid).
         self.r_seg.next = (self.store_r[9].read_data.val() & 0x607_u32) == 0x600_u32;
@@ -590,12 +665,12 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         // The op: the entry found, or a fresh one for the open ops (and the host's TIME-WAIT
         // reuse, which the decision writes in place).
         self.tracker.in_op.next = 2.into(); // OP_OPEN_PEER
-        if self.r_host.val() {
+        if self.rr_host.val() {
             self.tracker.in_op.next = 3.into(); // OP_OPEN_HOST
         }
         if self.conn.rs_hit.val() && !self.r_host_tw_syn.val() {
             self.tracker.in_op.next = 0.into(); // OP_WIRE
-            if self.r_host.val() {
+            if self.rr_host.val() {
                 self.tracker.in_op.next = 1.into(); // OP_HOST
             }
         }
@@ -606,15 +681,15 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             for i in 3..ENTRY_WORDS {
                 self.tracker.ent_w[i].next = 0_u32.into();
             }
-            self.tracker.ent_w[0].next = self.k_peer.val();
-            self.tracker.ent_w[1].next = self.k_host.val();
-            self.tracker.ent_w[2].next = self.k_ports.val();
+            self.tracker.ent_w[0].next = self.rk_peer.val();
+            self.tracker.ent_w[1].next = self.rk_host.val();
+            self.tracker.ent_w[2].next = self.rk_ports.val();
             // Entry::new(key, Closed): state 0, no flags, both WS = WS_NONE (15).
             self.tracker.ent_w[3].next = 0xFF00_u32.into();
         }
         self.tracker.seq.next = self.store_r[3].read_data.val();
         self.tracker.ack.next = self.store_r[4].read_data.val();
-        if (self.conn.rs_hit.val() && self.r_proxied.val()) && !self.r_host.val() {
+        if (self.conn.rs_hit.val() && self.r_proxied.val()) && !self.rr_host.val() {
             // Tracked in the host's sequence space.
             self.tracker.ack.next = self.store_r[4].read_data.val() - self.conn.rs_w[7].val();
         }
@@ -643,49 +718,52 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.policy.flood_pending.next = self.flood_pending.val();
         self.policy.in_valid.next = self.conn.rs_valid.val();
         self.policy.in_tag.next = 0.into();
-        self.policy.in_addr.next = self.k_host.val();
-        self.policy.in_port.next = bit_cast::<16, 32>(self.k_ports.val().into());
+        self.policy.in_addr.next = self.rk_host.val();
+        self.policy.in_port.next = bit_cast::<16, 32>(self.rk_ports.val().into());
         self.policy.in_now.next = self.store_r[13].read_data.val();
         self.policy.in_pending.next = self.gauge.q.val();
         self.policy.in_bucket_full.next = self.conn.rs_full.val() && !self.conn.rs_hit.val();
         self.policy.in_kind.next = 0.into(); // KIND_FIND
-        if (self.r_seg.val() && !self.r_host.val()) && !self.conn.rs_hit.val() {
+        if (self.r_seg.val() && !self.rr_host.val()) && !self.conn.rs_hit.val() {
             self.policy.in_kind.next = 2.into(); // KIND_ACK
         }
-        if ((self.r_seg.val() && !self.r_host.val()) && self.r_syn_only.val())
+        if ((self.r_seg.val() && !self.rr_host.val()) && self.r_syn_only.val())
             && ((!self.conn.rs_hit.val()) || (self.r_st.val() == 10_u32))
         {
             self.policy.in_kind.next = 1.into(); // KIND_SYN
         }
-        // Latches for W.
+        // The result store: what W needs of the lookup and the cookie check.
         self.t_bucket.next = bit_cast::<32, A>(self.conn.rs_bucket.val()).into();
         self.t_way.next = bit_cast::<32, 2>(self.conn.rs_way.val()).into();
         self.t_free.next = bit_cast::<32, 2>(self.conn.rs_free.val()).into();
-        self.b_hit.d.next = self.b_hit.q.val();
-        self.b_full.d.next = self.b_full.q.val();
-        self.b_slot.d.next = self.b_slot.q.val();
-        self.b_cookie.d.next = self.b_cookie.q.val();
-        self.b_ok.d.next = self.b_ok.q.val();
-        self.b_mss.d.next = self.b_mss.q.val();
-        self.b_pok.d.next = self.b_pok.q.val();
-        self.b_pmss.d.next = self.b_pmss.q.val();
-        if self.conn.rs_valid.val() {
-            self.b_pok.d.next = self.l_pok.q.val();
-            self.b_pmss.d.next = self.l_pmss.q.val();
-            self.b_hit.d.next = self.conn.rs_hit.val();
-            self.b_full.d.next = self.conn.rs_full.val();
-            // The slot (bucket * 4 + way): the hit's, else the free way an insert takes.
-            self.b_slot.d.next = (self.t_bucket.val() << 2_u32) | self.t_way.val();
-            if !self.conn.rs_hit.val() {
-                self.b_slot.d.next = (self.t_bucket.val() << 2_u32) | self.t_free.val();
-            }
-            for i in 0..ENTRY_WORDS {
-                self.b_w[i].d.next = self.conn.rs_w[i].val();
-            }
-            self.b_cookie.d.next = self.l_cookie.q.val();
-            self.b_ok.d.next = self.l_ok.q.val();
-            self.b_mss.d.next = self.l_mss.q.val();
+        self.r_hf.next = 0_u32.into();
+        if self.conn.rs_hit.val() && !self.conn.rs_full.val() {
+            self.r_hf.next = 1_u32.into();
         }
+        if (!self.conn.rs_hit.val()) && self.conn.rs_full.val() {
+            self.r_hf.next = 2_u32.into();
+        }
+        if self.conn.rs_hit.val() && self.conn.rs_full.val() {
+            self.r_hf.next = 3_u32.into();
+        }
+        for i in 0..RES_WORDS {
+            self.res[i].write_enable.next = self.conn.rs_valid.val();
+            self.res[i].write_address.next = self.r_tag.q.val();
+            self.res[i].read_enable.next = true;
+            self.res[i].read_address.next = self.wt[2].q.val();
+        }
+        // Word 0: hit, full << 1, and the cookie check bits of the lookup queue's word 0.
+        self.res[0].write_data.next = (self.r_w0.q.val() & 0x3F00_u32) | self.r_hf.val();
+        // Word 1: the slot (bucket * 4 + way): the hit's, else the free way an insert takes.
+        self.res[1].write_data.next = (self.t_bucket.val() << 2_u32) | self.t_way.val();
+        if !self.conn.rs_hit.val() {
+            self.res[1].write_data.next = (self.t_bucket.val() << 2_u32) | self.t_free.val();
+        }
+        // Words 2..8: the entry's words 3..9; word 9: the SYN cookie.
+        for i in 3..ENTRY_WORDS {
+            self.res[i - 1].write_data.next = self.conn.rs_w[i].val();
+        }
+        self.res[9].write_data.next = self.r_cookie.q.val();
         self.p_found.d.next = self.p_found.q.val();
         self.p_cookie.d.next = self.p_cookie.q.val();
         self.p_flood.d.next = self.p_flood.q.val();
@@ -698,6 +776,17 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
 
         // ================= stage W: the decision
+        self.b_hit.next = (self.res[0].read_data.val() & 0x1_u32) != 0_u32;
+        self.b_full.next = (self.res[0].read_data.val() & 0x2_u32) != 0_u32;
+        self.b_ok.next = (self.res[0].read_data.val() & 0x100_u32) != 0_u32;
+        self.b_mss.next = bit_cast::<2, 32>((self.res[0].read_data.val() >> 9_u32).into());
+        self.b_pok.next = (self.res[0].read_data.val() & 0x800_u32) != 0_u32;
+        self.b_pmss.next = bit_cast::<2, 32>((self.res[0].read_data.val() >> 12_u32).into());
+        self.b_slot.next = self.res[1].read_data.val();
+        self.b_cookie.next = self.res[9].read_data.val();
+        for i in 3..ENTRY_WORDS {
+            self.b_w[i].next = self.res[i - 1].read_data.val();
+        }
         self.w_disp.next = self.store_w[9].read_data.val() & 0x7_u32;
         self.w_host.next = (self.store_w[9].read_data.val() & 0x8_u32) != 0_u32;
         self.w_ws_valid.next = (self.store_w[9].read_data.val() & 0x10_u32) != 0_u32;
@@ -731,8 +820,11 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.w_kports.next = (self.store_w[2].read_data.val() << 16_u32)
                 | (self.store_w[2].read_data.val() >> 16_u32);
         }
-        self.b_st.next = self.b_w[3].q.val() & 0xF_u32;
-        self.b_px.next = (self.b_w[3].q.val() & 0x10_u32) != 0_u32;
+        self.b_w[0].next = self.w_kpeer.val();
+        self.b_w[1].next = self.w_khost.val();
+        self.b_w[2].next = self.w_kports.val();
+        self.b_st.next = self.b_w[3].val() & 0xF_u32;
+        self.b_px.next = (self.b_w[3].val() & 0x10_u32) != 0_u32;
         self.t_act.next = bit_cast::<32, 3>(self.tracker.act.val()).into();
         self.t_code.next = bit_cast::<32, 4>(self.tracker.code.val()).into();
         self.t_old.next = bit_cast::<32, 4>(self.tracker.old_state.val()).into();
@@ -789,41 +881,41 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         // The host's SYN-ACK completing a proxied handshake (synproxy::on_server_synack): the
         // offsets, the host's window scale and window, ESTABLISHED.
         self.h_hws.next = 0xF_u32.into();
-        if self.w_ws_valid.val() && ((self.b_w[3].q.val() & 0xF00_u32) != 0xF00_u32) {
+        if self.w_ws_valid.val() && ((self.b_w[3].val() & 0xF00_u32) != 0xF00_u32) {
             self.h_hws.next = self.w_ws14.val();
         }
         self.h_scaling.next = self.h_hws.val() != 0xF_u32;
         self.h_pws.next = 0xF_u32.into();
         self.h_shift.next = 0_u32.into();
         if self.h_scaling.val() {
-            self.h_pws.next = (self.b_w[3].q.val() >> 8_u32) & 0xF_u32;
+            self.h_pws.next = (self.b_w[3].val() >> 8_u32) & 0xF_u32;
             self.h_shift.next = self.h_hws.val();
         }
-        self.h_ts.next = ((self.b_w[3].q.val() & 0x20_u32) != 0_u32) && self.w_ts.val();
-        self.h_flags.next = (self.b_w[3].q.val() >> 4_u32) & 0xD_u32;
+        self.h_ts.next = ((self.b_w[3].val() & 0x20_u32) != 0_u32) && self.w_ts.val();
+        self.h_flags.next = (self.b_w[3].val() >> 4_u32) & 0xD_u32;
         if self.h_ts.val() {
-            self.h_flags.next = (self.b_w[3].q.val() >> 4_u32) & 0xF_u32;
+            self.h_flags.next = (self.b_w[3].val() >> 4_u32) & 0xF_u32;
         }
         self.h_one.next = 1_u32.into();
         self.h_wnd.next = self.w_window.val() >> self.h_shift.val();
         self.h_maxwin.next = ((self.w_window.val() + (self.h_one.val() << self.h_shift.val()))
             - 1_u32)
             >> self.h_shift.val();
-        self.e_hand[0].next = self.b_w[0].q.val();
-        self.e_hand[1].next = self.b_w[1].q.val();
-        self.e_hand[2].next = self.b_w[2].q.val();
+        self.e_hand[0].next = self.b_w[0].val();
+        self.e_hand[1].next = self.b_w[1].val();
+        self.e_hand[2].next = self.b_w[2].val();
         self.e_hand[3].next = (((self.h_flags.val() << 4_u32) | 0x4_u32)
             | ((self.h_pws.val() << 8_u32) | (self.h_hws.val() << 12_u32)))
             | (self.w_stamp.val() << 16_u32);
-        self.e_hand[4].next = self.b_w[4].q.val();
+        self.e_hand[4].next = self.b_w[4].val();
         self.e_hand[5].next = self.w_seq.val() + 1_u32;
-        self.e_hand[6].next = (self.b_w[6].q.val() & 0xFFFF_0000_u32) | self.h_maxwin.val();
-        self.e_hand[7].next = self.b_w[7].q.val() - self.w_seq.val();
+        self.e_hand[6].next = (self.b_w[6].val() & 0xFFFF_0000_u32) | self.h_maxwin.val();
+        self.e_hand[7].next = self.b_w[7].val() - self.w_seq.val();
         self.e_hand[8].next = 0_u32.into();
         if self.h_ts.val() {
-            self.e_hand[8].next = self.w_tsval.val() - self.b_w[8].q.val();
+            self.e_hand[8].next = self.w_tsval.val() - self.b_w[8].val();
         }
-        self.e_hand[9].next = self.b_w[9].q.val();
+        self.e_hand[9].next = self.b_w[9].val();
 
         // Defaults: forward, nothing written, nothing generated.
         self.x_verdict.next = 0.into();
@@ -866,7 +958,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         } else if !self.w_flags_ok.val() {
             self.x_verdict.next = 3.into();
             self.x_reason.next = 2_u32.into(); // InvalidFlags
-        } else if (!self.w_host.val()) && self.b_hit.q.val() {
+        } else if (!self.w_host.val()) && self.b_hit.val() {
             // ---- a known flow, from the wire
             if self.b_px.val() && (self.b_st.val() == 3_u32) {
                 // The SYN proxy waits for the host's SYN-ACK (wire_proxy_pending).
@@ -874,7 +966,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 self.x_reason.next = 12_u32.into(); // ProxyHandshake
                 if self.w_rst.val() {
                     self.x_reason.next = 6_u32.into(); // RstOutOfWindow
-                    if self.w_seq.val() == self.b_w[4].q.val() {
+                    if self.w_seq.val() == self.b_w[4].val() {
                         self.x_verdict.next = 0.into();
                         self.x_reason.next = 0_u32.into();
                         self.x_wb.next = 2.into();
@@ -884,17 +976,16 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                         self.x_ev_new.next = 0_u32.into();
                     }
                 } else if ((self.w_ack.val() && !self.w_syn.val()) && !self.w_fin.val())
-                    && (self.w_ack_no.val() == (self.b_w[7].q.val() + 1_u32))
+                    && (self.w_ack_no.val() == (self.b_w[7].val() + 1_u32))
                 {
-                    if (self.w_seq.val() == self.b_w[4].q.val()) && (self.w_plen.val() == 0_u32) {
-                        if self.b_ok.q.val() {
+                    if (self.w_seq.val() == self.b_w[4].val()) && (self.w_plen.val() == 0_u32) {
+                        if self.b_ok.val() {
                             self.x_verdict.next = 2.into();
                             self.x_reason.next = 0_u32.into();
                             self.x_retrans.next = true;
                             self.x_reply.next = 3.into();
                         }
-                    } else if (self.w_seq.val() == (self.b_w[4].q.val() - 1_u32))
-                        && self.b_pok.q.val()
+                    } else if (self.w_seq.val() == (self.b_w[4].val() - 1_u32)) && self.b_pok.val()
                     {
                         // A zero-window probe at the client's ISN: checked with ISN = seq.
                         self.x_verdict.next = 2.into();
@@ -924,8 +1015,8 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 if self.b_px.val() {
                     self.x_verdict.next = 1.into();
                     self.x_edit.next = 1.into(); // EDIT_TO_HOST
-                    self.x_seq_adj.next = self.b_w[7].q.val();
-                    self.x_ts_adj.next = self.b_w[8].q.val();
+                    self.x_seq_adj.next = self.b_w[7].val();
+                    self.x_ts_adj.next = self.b_w[8].val();
                 }
             } else if self.t_act.val() == 2_u32 {
                 self.x_verdict.next = 3.into();
@@ -965,7 +1056,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                     self.x_verdict.next = 2.into();
                     self.x_ck_sent.next = true;
                     self.x_reply.next = 1.into();
-                } else if self.b_full.q.val() {
+                } else if self.b_full.val() {
                     self.x_full.next = true;
                     self.x_listen_ovf.next = self.p_found.q.val();
                 } else {
@@ -978,9 +1069,9 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 self.x_reason.next = 4_u32.into(); // UnknownFlow
                 if (self.w_ack.val() && !self.w_fin.val()) && !self.w_rst.val() {
                     self.x_reason.next = 3_u32.into(); // BadCookie
-                    if self.b_ok.q.val() {
+                    if self.b_ok.val() {
                         self.x_ck_recv.next = true;
-                        if self.b_full.q.val() {
+                        if self.b_full.val() {
                             self.x_full.next = true;
                             self.x_listen_ovf.next = true;
                             self.x_reason.next = 5_u32.into(); // ListenOverflow
@@ -1000,21 +1091,21 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 self.x_verdict.next = 3.into();
                 self.x_reason.next = 4_u32.into(); // UnknownFlow
             }
-        } else if self.b_hit.q.val() {
+        } else if self.b_hit.val() {
             // ---- a known flow, from the host
             if self.b_px.val() && (self.b_st.val() == 3_u32) {
                 if self.w_rst.val() {
                     // The host refused: the client sees the RST at cookie + 1.
                     self.x_verdict.next = 1.into();
                     self.x_edit.next = 3.into(); // EDIT_REFUSAL
-                    self.x_seq_adj.next = self.b_w[7].q.val();
+                    self.x_seq_adj.next = self.b_w[7].val();
                     self.x_wb.next = 2.into();
                     self.x_delete.next = true;
                     self.x_ev.next = true;
                     self.x_ev_old.next = 3_u32.into();
                     self.x_ev_new.next = 0_u32.into();
                 } else if (self.w_syn.val() && self.w_ack.val())
-                    && (self.w_ack_no.val() == self.b_w[4].q.val())
+                    && (self.w_ack_no.val() == self.b_w[4].val())
                 {
                     // The handoff: ACK to the host, window update to the client.
                     self.x_verdict.next = 2.into();
@@ -1045,12 +1136,12 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 self.x_delete.next = self.tracker.wb_op.val() == 2;
                 self.x_ev.next = self.t_new.val() != self.t_old.val();
                 self.x_active.next = ((self.tracker.new_w[3].val() & 0x80_u32) != 0_u32)
-                    && ((self.b_w[3].q.val() & 0x80_u32) == 0_u32);
+                    && ((self.b_w[3].val() & 0x80_u32) == 0_u32);
                 if self.b_px.val() {
                     self.x_verdict.next = 1.into();
                     self.x_edit.next = 2.into(); // EDIT_TO_WIRE
-                    self.x_seq_adj.next = self.b_w[7].q.val();
-                    self.x_ts_adj.next = self.b_w[8].q.val();
+                    self.x_seq_adj.next = self.b_w[7].val();
+                    self.x_ts_adj.next = self.b_w[8].val();
                 }
             }
         } else if self.w_syn.val() && !self.w_ack.val() {
@@ -1058,7 +1149,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.x_ev_old.next = 0_u32.into();
             self.x_ev_new.next = 2_u32.into();
             self.x_ev_px.next = false;
-            if self.b_full.q.val() {
+            if self.b_full.val() {
                 self.x_full.next = true;
             } else {
                 self.x_wb.next = 3.into();
@@ -1124,7 +1215,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.g_synack[4].next = self.store_w[0].read_data.val();
         self.g_synack[5].next = (self.store_w[2].read_data.val() << 16_u32)
             | (self.store_w[2].read_data.val() >> 16_u32);
-        self.g_synack[6].next = self.b_cookie.q.val();
+        self.g_synack[6].next = self.b_cookie.val();
         self.g_synack[7].next = self.w_seq.val() + 1_u32;
         self.g_synack[8].next = 0x1200_u32.into();
         self.g_synack[9].next = ((self.proxy_mss.val() << 16_u32) | 0x1_u32) | self.g_vlan.val();
@@ -1145,12 +1236,12 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         for i in 0..6 {
             self.g_chal[i].next = self.g_synack[i].val();
         }
-        self.g_chal[6].next = self.b_w[5].q.val();
+        self.g_chal[6].next = self.b_w[5].val();
         if self.b_px.val() {
-            self.g_chal[6].next = self.b_w[5].q.val() + self.b_w[7].q.val();
+            self.g_chal[6].next = self.b_w[5].val() + self.b_w[7].val();
         }
-        self.g_chal[7].next = self.b_w[4].q.val();
-        self.g_chal[8].next = (self.b_w[6].q.val() << 16_u32) | 0x1000_u32;
+        self.g_chal[7].next = self.b_w[4].val();
+        self.g_chal[8].next = (self.b_w[6].val() << 16_u32) | 0x1000_u32;
         self.g_chal[9].next = self.g_vlan.val();
         self.g_chal[10].next = 0_u32.into();
         self.g_chal[11].next = 0_u32.into();
@@ -1164,9 +1255,9 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.g_ssyn[4].next = self.store_w[1].read_data.val();
         self.g_ssyn[5].next = self.store_w[2].read_data.val();
         // MSSTAB_V4[index] of the check that passed.
-        self.g_mssi.next = self.b_mss.q.val();
+        self.g_mssi.next = self.b_mss.val();
         if self.x_probe.val() {
-            self.g_mssi.next = self.b_pmss.q.val();
+            self.g_mssi.next = self.b_pmss.val();
         }
         self.g_ss_mss.next = 536_u32.into();
         if self.g_mssi.val() == 1 {
@@ -1183,21 +1274,21 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.g_ss_sack.next = 0_u32.into();
         self.g_ssyn[10].next = 0_u32.into();
         self.g_ssyn[11].next = 0_u32.into();
-        if self.b_hit.q.val() {
-            self.g_ssyn[6].next = self.b_w[4].q.val() - 1_u32;
-            self.g_ssyn[7].next = self.b_w[7].q.val();
-            self.g_ssyn[8].next = (self.b_w[6].q.val() & 0xFFFF_0000_u32)
-                | (((self.b_w[3].q.val() >> 8_u32) & 0xF_u32) | 0x200_u32);
-            if (self.b_w[3].q.val() & 0xF00_u32) != 0xF00_u32 {
+        if self.b_hit.val() {
+            self.g_ssyn[6].next = self.b_w[4].val() - 1_u32;
+            self.g_ssyn[7].next = self.b_w[7].val();
+            self.g_ssyn[8].next = (self.b_w[6].val() & 0xFFFF_0000_u32)
+                | (((self.b_w[3].val() >> 8_u32) & 0xF_u32) | 0x200_u32);
+            if (self.b_w[3].val() & 0xF00_u32) != 0xF00_u32 {
                 self.g_ss_ws.next = 0x8_u32.into();
             }
-            if (self.b_w[3].q.val() & 0x20_u32) != 0_u32 {
+            if (self.b_w[3].val() & 0x20_u32) != 0_u32 {
                 self.g_ss_ts.next = 0x4_u32.into();
-                if (self.b_w[8].q.val() & 0x10_u32) != 0_u32 {
+                if (self.b_w[8].val() & 0x10_u32) != 0_u32 {
                     self.g_ss_sack.next = 0x2_u32.into();
                 }
-                self.g_ssyn[10].next = self.b_w[9].q.val();
-                self.g_ssyn[11].next = self.b_w[8].q.val();
+                self.g_ssyn[10].next = self.b_w[9].val();
+                self.g_ssyn[11].next = self.b_w[8].val();
             }
         } else {
             self.g_ssyn[6].next = self.w_seq.val() - 1_u32;
@@ -1228,14 +1319,14 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
         self.g_hack[6].next = self.w_ack_no.val();
         self.g_hack[7].next = self.w_seq.val() + 1_u32;
-        self.g_hack[8].next = (self.b_w[6].q.val() & 0xFFFF_0000_u32) | 0x1000_u32;
+        self.g_hack[8].next = (self.b_w[6].val() & 0xFFFF_0000_u32) | 0x1000_u32;
         self.g_hack[9].next = self.g_vlan.val();
         self.g_hack[10].next = 0_u32.into();
         self.g_hack[11].next = 0_u32.into();
         self.g_hack[12].next = self.g_synack[12].val();
         // The window update to the client (same way as the SYN-ACK), in the client's space:
         // seq = cookie + 1, the host's window unscaled, TS (cookie TSval, client TSval).
-        self.g_cwin[6].next = self.b_w[7].q.val() + 1_u32;
+        self.g_cwin[6].next = self.b_w[7].val() + 1_u32;
         self.g_cwin[7].next = self.w_ack_no.val();
         self.g_cwin[8].next = (self.h_wnd.val() << 16_u32) | 0x1000_u32;
         self.g_cwin[9].next = self.g_vlan.val();
@@ -1244,11 +1335,11 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.g_cwin[12].next = self.g_synack[12].val();
         if self.h_ts.val() {
             self.g_hack[9].next = self.g_vlan.val() | 0x4_u32;
-            self.g_hack[10].next = self.b_w[9].q.val();
+            self.g_hack[10].next = self.b_w[9].val();
             self.g_hack[11].next = self.w_tsval.val();
             self.g_cwin[9].next = self.g_vlan.val() | 0x4_u32;
-            self.g_cwin[10].next = self.b_w[8].q.val();
-            self.g_cwin[11].next = self.b_w[9].q.val();
+            self.g_cwin[10].next = self.b_w[8].val();
+            self.g_cwin[11].next = self.b_w[9].val();
         }
 
         // ---- the registered outputs, counters, event and the pending gauge
@@ -1295,7 +1386,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
                 }
             }
             self.o_ev.d.next = self.x_ev.val();
-            self.o_ev_slot.d.next = self.b_slot.q.val();
+            self.o_ev_slot.d.next = self.b_slot.val();
             self.o_ev_old.d.next = self.x_ev_old.val();
             self.o_ev_new.d.next = self.x_ev_new.val();
             self.o_ev_px.d.next = self.x_ev_px.val();

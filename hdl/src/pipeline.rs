@@ -22,8 +22,8 @@
 //!                                                         └─ yq_w ─ gen_w ────────────────────┴─ merge ─ wire_out
 //! ```
 //! * Each port's stream goes to its parser and its frame buffer at once (a beat moves when both
-//!   take it). The parser's record waits for the arbiter, which takes one record per
-//!   [`ISSUE_GAP`] clocks (alternating between ports that both have one) and only when every
+//!   take it). The parser's record waits for the arbiter, which takes one record per clock
+//!   (alternating between ports that both have one) when the decision pipeline is ready and every
 //!   queue behind the decision pipeline has room for the records in flight: nothing
 //!   downstream overflows, and the inputs are back-pressured instead.
 //! * A decision goes into its port's decision queue `dq`; its generated frames into the reply
@@ -36,8 +36,8 @@
 //! * Punted frames (fragments, IPv6, malformed) leave the data path here; the exception queue
 //!   to the firmware is not built yet (they are counted `FramesPunted`).
 //!
-//! Throughput: the decision pipeline's one record per [`ISSUE_GAP`] clocks (so both ports at
-//! once at line rate for frames of 10 beats or more); every stream moves one beat per clock.
+//! Throughput: a decision per clock (the parsers deliver one record per frame, at most one per
+//! 8 clocks per port); every stream moves one beat per clock.
 
 use crate::decision::{DecisionPipeline, COUNTERS, DESC_WORDS};
 use crate::editor::FrameEditor;
@@ -49,8 +49,6 @@ use crate::replygen::ReplyGen;
 use crate::stream::{StreamSink, StreamSource};
 use crate::word_queue::WordQueue;
 use rust_hdl::prelude::*;
-
-pub use crate::decision::ISSUE_GAP;
 
 /// Words of a record's editor fields in `rq`.
 pub const RQ_WORDS: usize = 14;
