@@ -31,10 +31,14 @@
 //!   frame's editor fields (`rq`, pushed when the record was taken): forward or rewrite
 //!   releases the frame from the buffer through the port's editor (with the edit), drop,
 //!   consume and punt discard it.
-//! * Each output merges the editor's frames and the reply generator's frames a whole frame at a
-//!   time, alternating when both wait.
-//! * Punted frames (fragments, IPv6, malformed) leave the data path here; the exception queue
-//!   to the firmware is not built yet (they are counted `FramesPunted`).
+//! * Each output merges the editor's frames, the reply generator's frames and injected frames a
+//!   whole frame at a time, round robin when several wait.
+//! * Punted frames (fragments, IPv6, malformed) go through their port's editor unedited and
+//!   leave by `punt_out` (both ports merged a frame at a time, with the port and the reason),
+//!   for the firmware's exception queue; a route queue per port (`rt`) says, for each frame the
+//!   editor emits, whether it is punted.
+//! * `inject_in` carries the firmware's frames (keepalive probes, RSTs) into the merge of the
+//!   port `inject_host` names, as a third source beside forwarded and generated frames.
 //!
 //! Throughput: a decision per clock (the parsers deliver one record per frame, at most one per
 //! 8 clocks per port); every stream moves one beat per clock.
@@ -67,6 +71,15 @@ pub struct Pipeline<const A: usize, const F: usize> {
     pub host_in: StreamSink,
     pub wire_out: StreamSource,
     pub host_out: StreamSource,
+    /// Punted frames (fragments, IPv6, malformed) for the firmware's exception queue, whole
+    /// and unchanged, with their ingress port and reason (`decision::P_*`) held for the frame.
+    pub punt_out: StreamSource,
+    pub punt_host: Signal<Out, Bit>,
+    pub punt_reason: Signal<Out, Bits<2>>,
+    /// Frames the firmware sends (keepalive probes, RSTs), to the host port when `inject_host`
+    /// (held for the whole frame), else to the wire port.
+    pub inject_in: StreamSink,
+    pub inject_host: Signal<In, Bit>,
     pub now_secs: Signal<In, Lane>,
     pub now_ms: Signal<In, Lane>,
     pub cookie_minute: Signal<In, Lane>,
@@ -116,6 +129,10 @@ pub struct Pipeline<const A: usize, const F: usize> {
     edit_h: FrameEditor,
     gen_w: ReplyGen,
     gen_h: ReplyGen,
+    /// Per port: where each frame released into the editor goes (word 0 of its decision:
+    /// bit 3 punt, bits 5:4 the reason), popped at the frame's last beat out of the editor.
+    rt_w: WordQueue<1, 3>,
+    rt_h: WordQueue<1, 3>,
 
     // ---- arbiter
     inflight: DFF<Lane>,
@@ -123,13 +140,26 @@ pub struct Pipeline<const A: usize, const F: usize> {
     room: Signal<Local, Bit>,
     take_w: Signal<Local, Bit>,
     take_h: Signal<Local, Bit>,
-    // ---- output merges: owner 0 none, 1 forwarded frames, 2 generated frames
+    // ---- output merges: owner 0 none, 1 forwarded, 2 generated, 3 injected frames; `rr` the
+    // source served last (the next frame goes to the next one that waits)
     own_w: DFF<Bits<2>>,
     own_h: DFF<Bits<2>>,
-    gen_next_w: DFF<Bit>,
-    gen_next_h: DFF<Bit>,
+    rr_w: DFF<Bits<2>>,
+    rr_h: DFF<Bits<2>>,
     sel_w: Signal<Local, Bits<2>>,
     sel_h: Signal<Local, Bits<2>>,
+    fv_w: Signal<Local, Bit>,
+    fv_h: Signal<Local, Bit>,
+    iv_w: Signal<Local, Bit>,
+    iv_h: Signal<Local, Bit>,
+    // ---- the punt merge: owner 0 none, 1 from the wire port, 2 from the host port
+    own_p: DFF<Bits<2>>,
+    rr_p: DFF<Bit>,
+    sel_p: Signal<Local, Bits<2>>,
+    pv_w: Signal<Local, Bit>,
+    pv_h: Signal<Local, Bit>,
+    p_host: DFF<Bit>,
+    p_reason: DFF<Bits<2>>,
     // ---- release engines
     rel_w: Signal<Local, Bit>,
     rel_h: Signal<Local, Bit>,
@@ -171,6 +201,9 @@ pub struct Pipeline<const A: usize, const F: usize> {
     h_ew0: Signal<Local, Lane>,
     h_f: [Signal<Local, Lane>; 5],
     dq0: Signal<Local, Lane>,
+    dq_p: Signal<Local, Lane>,
+    dq_x: Signal<Local, Lane>,
+    dq_r: Signal<Local, Lane>,
 }
 
 impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
@@ -178,9 +211,12 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
     fn update(&mut self) {
         clock!(
             self, clock, parser_w, parser_h, fifo_w, fifo_h, dec, rq_w, rq_h, dq_w, dq_h, yq_w,
-            yq_h, edit_w, edit_h, gen_w, gen_h
+            yq_h, edit_w, edit_h, gen_w, gen_h, rt_w, rt_h
         );
-        dff_setup!(self, clock, inflight, last_host, own_w, own_h, gen_next_w, gen_next_h);
+        dff_setup!(
+            self, clock, inflight, last_host, own_w, own_h, rr_w, rr_h, own_p, rr_p, p_host,
+            p_reason
+        );
 
         // ================= ingress: each port's beats to its parser and its frame buffer
         self.wire_in.ready.next = self.parser_w.sink.ready.val() && self.fifo_w.sink.ready.val();
@@ -432,20 +468,26 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         }
         self.occupancy.next = self.dec.occupancy.val();
         self.pending.next = self.dec.pending.val();
-        // Decision queue entry: word 0 = pass (forward or rewrite) | edit op << 1.
+        // Decision queue entry: word 0 = pass (forward or rewrite) | edit op << 1 | punt << 3
+        // | punt reason << 4.
+        self.dq0.next = bit_cast::<32, 2>(self.dec.d_edit.val()).into();
+        self.dq_p.next = 0_u32.into();
+        if self.dec.d_verdict.val() < 2 {
+            self.dq_p.next = 1_u32.into();
+        }
+        self.dq_x.next = 0_u32.into();
+        if self.dec.d_verdict.val() == 4 {
+            self.dq_x.next = 8_u32.into();
+        }
+        self.dq_r.next = bit_cast::<32, 4>(self.dec.d_reason.val()).into();
         self.dq_w.push.next = self.dec.d_valid.val() && !self.dec.d_host.val();
         self.dq_h.push.next = self.dec.d_valid.val() && self.dec.d_host.val();
-        self.dq0.next = bit_cast::<32, 2>(self.dec.d_edit.val()).into();
-        self.dq_w.push_w[0].next = self.dq0.val() << 1_u32;
-        if self.dec.d_verdict.val() < 2 {
-            self.dq_w.push_w[0].next = (self.dq0.val() << 1_u32) | 1_u32;
-        }
+        self.dq_w.push_w[0].next = ((self.dq0.val() << 1_u32) | self.dq_p.val())
+            | (self.dq_x.val() | ((self.dq_r.val() & 3_u32) << 4_u32));
         self.dq_w.push_w[1].next = self.dec.d_seq_adj.val();
         self.dq_w.push_w[2].next = self.dec.d_ts_adj.val();
-        self.dq_h.push_w[0].next = self.dq0.val() << 1_u32;
-        if self.dec.d_verdict.val() < 2 {
-            self.dq_h.push_w[0].next = (self.dq0.val() << 1_u32) | 1_u32;
-        }
+        self.dq_h.push_w[0].next = ((self.dq0.val() << 1_u32) | self.dq_p.val())
+            | (self.dq_x.val() | ((self.dq_r.val() & 3_u32) << 4_u32));
         self.dq_h.push_w[1].next = self.dec.d_seq_adj.val();
         self.dq_h.push_w[2].next = self.dec.d_ts_adj.val();
         // Generated frames to the queue of the port they leave by (r0 and r1 never share one).
@@ -465,14 +507,20 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         }
 
         // ================= release engines: decision + editor fields -> buffer, editor
-        self.drop_w.next = (self.dq_w.head_w[0].val() & 1_u32) == 0_u32;
-        self.drop_h.next = (self.dq_h.head_w[0].val() & 1_u32) == 0_u32;
+        // Forwarded, rewritten and punted frames go through the editor (punted ones unedited);
+        // dropped and consumed ones are discarded.
+        self.drop_w.next = (self.dq_w.head_w[0].val() & 9_u32) == 0_u32;
+        self.drop_h.next = (self.dq_h.head_w[0].val() & 9_u32) == 0_u32;
         self.rel_w.next = ((self.dq_w.head_valid.val() && self.rq_w.head_valid.val())
-            && self.fifo_w.rel_ready.val())
+            && (self.fifo_w.rel_ready.val() && (self.rt_w.count.val() < 6_u32)))
             && (self.drop_w.val() || self.edit_w.req.ready.val());
         self.rel_h.next = ((self.dq_h.head_valid.val() && self.rq_h.head_valid.val())
-            && self.fifo_h.rel_ready.val())
+            && (self.fifo_h.rel_ready.val() && (self.rt_h.count.val() < 6_u32)))
             && (self.drop_h.val() || self.edit_h.req.ready.val());
+        self.rt_w.push.next = self.rel_w.val() && !self.drop_w.val();
+        self.rt_w.push_w[0].next = self.dq_w.head_w[0].val();
+        self.rt_h.push.next = self.rel_h.val() && !self.drop_h.val();
+        self.rt_h.push_w[0].next = self.dq_h.head_w[0].val();
         self.dq_w.pop.next = self.rel_w.val();
         self.rq_w.pop.next = self.rel_w.val();
         self.dq_h.pop.next = self.rel_h.val();
@@ -603,16 +651,42 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         self.gen_h.req.ws_valid.next = (self.yq_h.head_w[9].val() & 0x8_u32) != 0_u32;
         self.gen_h.req.ws.next = bit_cast::<8, 32>(self.yq_h.head_w[8].val().into());
 
-        // ================= output merges (whole frames; alternate when both wait)
-        // wire_out: frames from the host port (edit_h) and generated toward the wire (gen_w).
+        // ================= output merges (whole frames; round robin when several wait)
+        // The editors' outputs: to the other port's merge, or (punted frames) to the punt merge.
+        self.edit_w.source.ready.next = false;
+        self.edit_h.source.ready.next = false;
+        self.inject_in.ready.next = false;
+        // wire_out: frames from the host port (edit_h), generated toward the wire (gen_w) and
+        // injected toward the wire.
+        self.fv_w.next = (self.edit_h.source.valid.val() && self.rt_h.head_valid.val())
+            && ((self.rt_h.head_w[0].val() & 8_u32) == 0_u32);
+        self.iv_w.next = self.inject_in.valid.val() && !self.inject_host.val();
         self.sel_w.next = self.own_w.q.val();
         if self.own_w.q.val() == 0 {
-            if self.edit_h.source.valid.val()
-                && ((!self.gen_w.source.valid.val()) || !self.gen_next_w.q.val())
-            {
-                self.sel_w.next = 1.into();
-            } else if self.gen_w.source.valid.val() {
-                self.sel_w.next = 2.into();
+            if self.rr_w.q.val() == 1 {
+                if self.gen_w.source.valid.val() {
+                    self.sel_w.next = 2.into();
+                } else if self.iv_w.val() {
+                    self.sel_w.next = 3.into();
+                } else if self.fv_w.val() {
+                    self.sel_w.next = 1.into();
+                }
+            } else if self.rr_w.q.val() == 2 {
+                if self.iv_w.val() {
+                    self.sel_w.next = 3.into();
+                } else if self.fv_w.val() {
+                    self.sel_w.next = 1.into();
+                } else if self.gen_w.source.valid.val() {
+                    self.sel_w.next = 2.into();
+                }
+            } else {
+                if self.fv_w.val() {
+                    self.sel_w.next = 1.into();
+                } else if self.gen_w.source.valid.val() {
+                    self.sel_w.next = 2.into();
+                } else if self.iv_w.val() {
+                    self.sel_w.next = 3.into();
+                }
             }
         }
         self.wire_out.valid.next = false;
@@ -620,16 +694,14 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         self.wire_out.data_hi.next = self.edit_h.source.data_hi.val();
         self.wire_out.keep.next = self.edit_h.source.keep.val();
         self.wire_out.last.next = self.edit_h.source.last.val();
-        self.edit_h.source.ready.next = false;
         self.gen_w.source.ready.next = false;
         if self.sel_w.val() == 1 {
-            self.wire_out.valid.next = self.edit_h.source.valid.val();
-            self.edit_h.source.ready.next = self.wire_out.ready.val();
-            if self.edit_h.source.valid.val() && self.wire_out.ready.val() {
+            self.wire_out.valid.next = self.fv_w.val();
+            if self.fv_w.val() && self.wire_out.ready.val() {
                 self.own_w.d.next = 1.into();
                 if self.edit_h.source.last.val() {
                     self.own_w.d.next = 0.into();
-                    self.gen_next_w.d.next = true;
+                    self.rr_w.d.next = 1.into();
                 }
             }
         }
@@ -644,19 +716,61 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
                 self.own_w.d.next = 2.into();
                 if self.gen_w.source.last.val() {
                     self.own_w.d.next = 0.into();
-                    self.gen_next_w.d.next = false;
+                    self.rr_w.d.next = 2.into();
                 }
             }
         }
-        // host_out: frames from the wire port (edit_w) and generated toward the host (gen_h).
+        if self.sel_w.val() == 3 {
+            self.wire_out.valid.next = self.iv_w.val();
+            self.wire_out.data_lo.next = self.inject_in.data_lo.val();
+            self.wire_out.data_hi.next = self.inject_in.data_hi.val();
+            self.wire_out.keep.next = self.inject_in.keep.val();
+            self.wire_out.last.next = self.inject_in.last.val();
+            if self.iv_w.val() && self.wire_out.ready.val() {
+                self.own_w.d.next = 3.into();
+                if self.inject_in.last.val() {
+                    self.own_w.d.next = 0.into();
+                    self.rr_w.d.next = 3.into();
+                }
+            }
+        }
+        if self.sel_w.val() == 1 {
+            self.edit_h.source.ready.next = self.wire_out.ready.val();
+        }
+        if (self.sel_w.val() == 3) && !self.inject_host.val() {
+            self.inject_in.ready.next = self.wire_out.ready.val();
+        }
+        // host_out: frames from the wire port (edit_w), generated toward the host (gen_h) and
+        // injected toward the host.
+        self.fv_h.next = (self.edit_w.source.valid.val() && self.rt_w.head_valid.val())
+            && ((self.rt_w.head_w[0].val() & 8_u32) == 0_u32);
+        self.iv_h.next = self.inject_in.valid.val() && self.inject_host.val();
         self.sel_h.next = self.own_h.q.val();
         if self.own_h.q.val() == 0 {
-            if self.edit_w.source.valid.val()
-                && ((!self.gen_h.source.valid.val()) || !self.gen_next_h.q.val())
-            {
-                self.sel_h.next = 1.into();
-            } else if self.gen_h.source.valid.val() {
-                self.sel_h.next = 2.into();
+            if self.rr_h.q.val() == 1 {
+                if self.gen_h.source.valid.val() {
+                    self.sel_h.next = 2.into();
+                } else if self.iv_h.val() {
+                    self.sel_h.next = 3.into();
+                } else if self.fv_h.val() {
+                    self.sel_h.next = 1.into();
+                }
+            } else if self.rr_h.q.val() == 2 {
+                if self.iv_h.val() {
+                    self.sel_h.next = 3.into();
+                } else if self.fv_h.val() {
+                    self.sel_h.next = 1.into();
+                } else if self.gen_h.source.valid.val() {
+                    self.sel_h.next = 2.into();
+                }
+            } else {
+                if self.fv_h.val() {
+                    self.sel_h.next = 1.into();
+                } else if self.gen_h.source.valid.val() {
+                    self.sel_h.next = 2.into();
+                } else if self.iv_h.val() {
+                    self.sel_h.next = 3.into();
+                }
             }
         }
         self.host_out.valid.next = false;
@@ -664,16 +778,14 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         self.host_out.data_hi.next = self.edit_w.source.data_hi.val();
         self.host_out.keep.next = self.edit_w.source.keep.val();
         self.host_out.last.next = self.edit_w.source.last.val();
-        self.edit_w.source.ready.next = false;
         self.gen_h.source.ready.next = false;
         if self.sel_h.val() == 1 {
-            self.host_out.valid.next = self.edit_w.source.valid.val();
-            self.edit_w.source.ready.next = self.host_out.ready.val();
-            if self.edit_w.source.valid.val() && self.host_out.ready.val() {
+            self.host_out.valid.next = self.fv_h.val();
+            if self.fv_h.val() && self.host_out.ready.val() {
                 self.own_h.d.next = 1.into();
                 if self.edit_w.source.last.val() {
                     self.own_h.d.next = 0.into();
-                    self.gen_next_h.d.next = true;
+                    self.rr_h.d.next = 1.into();
                 }
             }
         }
@@ -688,10 +800,91 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
                 self.own_h.d.next = 2.into();
                 if self.gen_h.source.last.val() {
                     self.own_h.d.next = 0.into();
-                    self.gen_next_h.d.next = false;
+                    self.rr_h.d.next = 2.into();
                 }
             }
         }
+        if self.sel_h.val() == 3 {
+            self.host_out.valid.next = self.iv_h.val();
+            self.host_out.data_lo.next = self.inject_in.data_lo.val();
+            self.host_out.data_hi.next = self.inject_in.data_hi.val();
+            self.host_out.keep.next = self.inject_in.keep.val();
+            self.host_out.last.next = self.inject_in.last.val();
+            if self.iv_h.val() && self.host_out.ready.val() {
+                self.own_h.d.next = 3.into();
+                if self.inject_in.last.val() {
+                    self.own_h.d.next = 0.into();
+                    self.rr_h.d.next = 3.into();
+                }
+            }
+        }
+        if self.sel_h.val() == 1 {
+            self.edit_w.source.ready.next = self.host_out.ready.val();
+        }
+        if (self.sel_h.val() == 3) && self.inject_host.val() {
+            self.inject_in.ready.next = self.host_out.ready.val();
+        }
+        // punt_out: punted frames of either port, with their port and reason.
+        self.pv_w.next = (self.edit_w.source.valid.val() && self.rt_w.head_valid.val())
+            && ((self.rt_w.head_w[0].val() & 8_u32) != 0_u32);
+        self.pv_h.next = (self.edit_h.source.valid.val() && self.rt_h.head_valid.val())
+            && ((self.rt_h.head_w[0].val() & 8_u32) != 0_u32);
+        self.sel_p.next = self.own_p.q.val();
+        if self.own_p.q.val() == 0 {
+            if self.pv_w.val() && ((!self.pv_h.val()) || self.rr_p.q.val()) {
+                self.sel_p.next = 1.into();
+            } else if self.pv_h.val() {
+                self.sel_p.next = 2.into();
+            }
+        }
+        self.punt_out.valid.next = false;
+        self.punt_out.data_lo.next = self.edit_w.source.data_lo.val();
+        self.punt_out.data_hi.next = self.edit_w.source.data_hi.val();
+        self.punt_out.keep.next = self.edit_w.source.keep.val();
+        self.punt_out.last.next = self.edit_w.source.last.val();
+        self.punt_host.next = self.p_host.q.val();
+        self.punt_reason.next = self.p_reason.q.val();
+        if self.sel_p.val() == 1 {
+            self.punt_out.valid.next = self.pv_w.val();
+            self.punt_host.next = false;
+            self.punt_reason.next = bit_cast::<2, 32>((self.rt_w.head_w[0].val() >> 4_u32).into());
+            self.edit_w.source.ready.next = self.punt_out.ready.val();
+            if self.pv_w.val() && self.punt_out.ready.val() {
+                self.own_p.d.next = 1.into();
+                self.p_host.d.next = false;
+                self.p_reason.d.next =
+                    bit_cast::<2, 32>((self.rt_w.head_w[0].val() >> 4_u32).into());
+                if self.edit_w.source.last.val() {
+                    self.own_p.d.next = 0.into();
+                    self.rr_p.d.next = false;
+                }
+            }
+        }
+        if self.sel_p.val() == 2 {
+            self.punt_out.valid.next = self.pv_h.val();
+            self.punt_out.data_lo.next = self.edit_h.source.data_lo.val();
+            self.punt_out.data_hi.next = self.edit_h.source.data_hi.val();
+            self.punt_out.keep.next = self.edit_h.source.keep.val();
+            self.punt_out.last.next = self.edit_h.source.last.val();
+            self.punt_host.next = true;
+            self.punt_reason.next = bit_cast::<2, 32>((self.rt_h.head_w[0].val() >> 4_u32).into());
+            self.edit_h.source.ready.next = self.punt_out.ready.val();
+            if self.pv_h.val() && self.punt_out.ready.val() {
+                self.own_p.d.next = 2.into();
+                self.p_host.d.next = true;
+                self.p_reason.d.next =
+                    bit_cast::<2, 32>((self.rt_h.head_w[0].val() >> 4_u32).into());
+                if self.edit_h.source.last.val() {
+                    self.own_p.d.next = 0.into();
+                    self.rr_p.d.next = true;
+                }
+            }
+        }
+        // A frame's route leaves with its last beat out of the editor.
+        self.rt_w.pop.next = (self.edit_w.source.valid.val() && self.edit_w.source.ready.val())
+            && self.edit_w.source.last.val();
+        self.rt_h.pop.next = (self.edit_h.source.valid.val() && self.edit_h.source.ready.val())
+            && self.edit_h.source.last.val();
     }
 }
 

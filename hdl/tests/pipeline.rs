@@ -63,6 +63,8 @@ struct Output {
     fwd: VecDeque<Vec<u8>>,
     /// Generated frames, in order.
     gen: VecDeque<Vec<u8>>,
+    /// Injected frames, in order.
+    inj: VecDeque<Vec<u8>>,
     frames: usize,
 }
 
@@ -86,6 +88,8 @@ impl Output {
                 self.fwd.pop_front();
             } else if self.gen.front() == Some(&f) {
                 self.gen.pop_front();
+            } else if self.inj.front() == Some(&f) {
+                self.inj.pop_front();
             } else {
                 panic!(
                     "{name}: frame {} is not the model's:\n  got       {f:02x?}\n  forwarded {:02x?}\n  generated {:02x?}",
@@ -101,7 +105,11 @@ impl Output {
 /// Every input port's value as driven for the coming edge (Verilog names).
 fn inputs(tb: &PipelineTest) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = Vec::new();
-    for (p, s) in [("wire_in", &tb.wire_in), ("host_in", &tb.host_in)] {
+    for (p, s) in [
+        ("wire_in", &tb.wire_in),
+        ("host_in", &tb.host_in),
+        ("inject_in", &tb.inject_in),
+    ] {
         v.push((format!("{p}$valid"), s.valid.next as u64));
         v.push((format!("{p}$data_lo"), s.data_lo.next.0 as u64));
         v.push((format!("{p}$data_hi"), s.data_hi.next.0 as u64));
@@ -110,6 +118,8 @@ fn inputs(tb: &PipelineTest) -> Vec<(String, u64)> {
     }
     v.push(("wire_out$ready".into(), tb.wire_out.ready.next as u64));
     v.push(("host_out$ready".into(), tb.host_out.ready.next as u64));
+    v.push(("punt_out$ready".into(), tb.punt_out.ready.next as u64));
+    v.push(("inject_host".into(), tb.inject_host.next as u64));
     for (n, x) in [
         ("now_secs", &tb.now_secs),
         ("now_ms", &tb.now_ms),
@@ -144,10 +154,18 @@ fn inputs(tb: &PipelineTest) -> Vec<(String, u64)> {
 
 /// Every output port's value (Verilog names).
 fn outputs(tb: &PipelineTest) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = Vec::new();
-    v.push(("wire_in$ready".into(), tb.wire_in.ready.val() as u64));
-    v.push(("host_in$ready".into(), tb.host_in.ready.val() as u64));
-    for (p, s) in [("wire_out", &tb.wire_out), ("host_out", &tb.host_out)] {
+    let mut v: Vec<(String, u64)> = vec![
+        ("wire_in$ready".into(), tb.wire_in.ready.val() as u64),
+        ("host_in$ready".into(), tb.host_in.ready.val() as u64),
+        ("inject_in$ready".into(), tb.inject_in.ready.val() as u64),
+        ("punt_host".into(), tb.punt_host.val() as u64),
+        ("punt_reason".into(), tb.punt_reason.val().to_u64()),
+    ];
+    for (p, s) in [
+        ("wire_out", &tb.wire_out),
+        ("host_out", &tb.host_out),
+        ("punt_out", &tb.punt_out),
+    ] {
         v.push((format!("{p}$valid"), s.valid.val() as u64));
         v.push((format!("{p}$data_lo"), s.data_lo.val().0 as u64));
         v.push((format!("{p}$data_hi"), s.data_hi.val().0 as u64));
@@ -213,13 +231,25 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
     ];
     // Frames sent on each port, not yet decided.
     let mut sent: [VecDeque<Vec<u8>>; 2] = Default::default();
-    let mut out: [Output; 2] = Default::default();
+    let mut out: [Output; 3] = Default::default();
+    // The reasons of the punted frames expected on punt_out, per ingress port, in order (the
+    // frames themselves wait in out[2]: the wire port's as `fwd`, the host port's as `gen`).
+    let mut punts: [VecDeque<u64>; 2] = Default::default();
+    // Frames the "firmware" injects, and the one in the inject driver.
+    let mut inj_drv = StreamDriver::new(seed + 6, 30);
+    let mut inj_host = false;
+    let mut injected = 0usize;
     let mut hw_counts = [0u64; Counter::COUNT];
     let (mut offered, mut decided) = (0usize, 0usize);
     let mut now = Instant::from_secs(1_000_000);
     let mut batch_end = 0usize;
     drive_time(&mut tb, now);
-    while decided < total || out.iter().any(|o| !o.fwd.is_empty() || !o.gen.is_empty()) {
+    while decided < total
+        || !inj_drv.is_idle()
+        || out
+            .iter()
+            .any(|o| !o.fwd.is_empty() || !o.gen.is_empty() || !o.inj.is_empty())
+    {
         assert!(
             tb.cycles() < 200 * total as u64,
             "stuck: {offered} offered, {decided} decided"
@@ -237,15 +267,53 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
             sent[from_host as usize].push_back(frame);
             offered += 1;
         }
+        // Now and then the firmware injects a frame (a keepalive probe, an RST) to a port.
+        if inj_drv.is_idle() && offered < total && rng.chance(1) {
+            let (_, f) = traffic.next_frame();
+            inj_host = rng.chance(50);
+            inj_drv.push_frame(&f);
+            out[inj_host as usize].inj.push_back(f);
+            injected += 1;
+        }
         drv[0].drive(&mut tb.wire_in);
         drv[1].drive(&mut tb.host_in);
+        inj_drv.drive(&mut tb.inject_in);
+        tb.inject_host.next = inj_host;
         tb.wire_out.ready.next = bp[0].ready();
         tb.host_out.ready.next = bp[1].ready();
+        tb.punt_out.ready.next = bp[0].ready();
         tb.settle();
         drv[0].handshake(&tb.wire_in);
         drv[1].handshake(&tb.host_in);
+        inj_drv.handshake(&tb.inject_in);
         out[0].take("wire_out", &tb.wire_out);
         out[1].take("host_out", &tb.host_out);
+        if tb.punt_out.valid.val() && tb.punt_out.ready.val() && tb.punt_out.last.val() {
+            let host = tb.punt_host.val();
+            // The frame must be the next punted one of its own port.
+            let queue = if host { &out[2].gen } else { &out[2].fwd };
+            let mut beats = out[2].beats.clone();
+            beats.push(Beat {
+                lo: tb.punt_out.data_lo.val().0,
+                hi: tb.punt_out.data_hi.val().0,
+                keep: tb.punt_out.keep.val().to_u64() as u8,
+                last: true,
+            });
+            assert_eq!(
+                queue.front(),
+                Some(&beats_to_frame(&beats)),
+                "punted frame {}: not the next of its port",
+                out[2].frames
+            );
+            let want = punts[host as usize].pop_front();
+            assert_eq!(
+                Some(tb.punt_reason.val().to_u64()),
+                want,
+                "punted frame {}: reason",
+                out[2].frames
+            );
+        }
+        out[2].take("punt_out", &tb.punt_out);
         let ins = if trace { inputs(&tb) } else { Vec::new() };
         tb.step();
         if trace {
@@ -263,6 +331,19 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
             traffic.observe(&frame, &o);
             if o.passes() {
                 out[(!host) as usize].fwd.push_back(f);
+            }
+            if let proto::decision::Verdict::Punt(r) = o.verdict {
+                let code = match r {
+                    proto::decision::PuntReason::Ipv4Fragment => hdl::decision::P_FRAGMENT,
+                    proto::decision::PuntReason::Ipv6 => hdl::decision::P_IPV6,
+                    proto::decision::PuntReason::Malformed => hdl::decision::P_MALFORMED,
+                };
+                if host {
+                    out[2].gen.push_back(frame.clone());
+                } else {
+                    out[2].fwd.push_back(frame.clone());
+                }
+                punts[host as usize].push_back(code as u64);
             }
             for r in &o.replies {
                 out[(r.port == Port::Host) as usize]
@@ -306,6 +387,11 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
         }
     }
     assert!(sent.iter().all(|s| s.is_empty()));
+    assert!(punts.iter().all(|p| p.is_empty()));
+    assert!(
+        injected > 0 && out[2].frames > 0,
+        "nothing injected or punted"
+    );
     for c in Counter::ALL {
         assert_eq!(
             hw_counts[*c as usize],
@@ -316,10 +402,11 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
     }
     let n = |c: Counter| nic.counter(c);
     println!(
-        "{total} frames in {} clocks: {} out by the wire, {} by the host; {:?}",
+        "{total} frames in {} clocks: {} out by the wire, {} by the host, {} punted, {injected} injected; {:?}",
         tb.cycles(),
         out[0].frames,
         out[1].frames,
+        out[2].frames,
         Counter::ALL
             .iter()
             .filter(|c| n(**c) != 0)
