@@ -17,6 +17,10 @@
 //!   declaration index; punt: `P_*`), `d_edit` (`editor::EDIT_*`), `d_seq_adj`, `d_ts_adj` (the
 //!   editor request's adjustments); up to two generated frames `r0_*`, `r1_*` (`valid`, `host`:
 //!   the port it leaves by, `w[DESC_WORDS]`: a [`ReplyDesc`], `replygen`'s descriptor).
+//! * Table management (`conn_table`'s port, in the clocks lookups leave idle): `mg_valid`,
+//!   `mg_ready`, `mg_delete`, `mg_bucket`, `mg_way` in; the slot's words 2 clocks later on
+//!   `mg_rvalid`, `mg_rhit` (occupied), `mg_rw` (registered). A delete of a tracked SYN-RECEIVED
+//!   entry (an expired handshake) leaves the pending-handshake gauge.
 //! * Counter pulses `cnt[Counter::COUNT]` (one clock, with the decision; `FramesGenerated`
 //!   counts `1 + gen_two`), the state-transition event `ev_*` (slot, old and new state, whether
 //!   the connection is proxied, its key), the table's `occupancy` and the pending-handshake
@@ -172,6 +176,15 @@ pub struct DecisionPipeline<const A: usize> {
     pub ev_key: [Signal<Out, Lane>; 3],
     pub occupancy: Signal<Out, Lane>,
     pub pending: Signal<Out, Lane>,
+    // ---- table management (the firmware's and the host's table window, the timers)
+    pub mg_valid: Signal<In, Bit>,
+    pub mg_ready: Signal<Out, Bit>,
+    pub mg_delete: Signal<In, Bit>,
+    pub mg_bucket: Signal<In, Bits<A>>,
+    pub mg_way: Signal<In, Bits<2>>,
+    pub mg_rvalid: Signal<Out, Bit>,
+    pub mg_rhit: Signal<Out, Bit>,
+    pub mg_rw: [Signal<Out, Lane>; ENTRY_WORDS],
 
     // ---- blocks
     cookie: CookieUnit,
@@ -220,6 +233,14 @@ pub struct DecisionPipeline<const A: usize> {
     p_validate: DFF<Bit>,
     // ---- run-time state
     gauge: DFF<Lane>,
+    o_mgv: DFF<Bit>,
+    o_mgh: DFF<Bit>,
+    o_mgw: [DFF<Lane>; ENTRY_WORDS],
+    r_lk: Signal<Local, Bit>,
+    /// A management delete taken, on its way to its result (2 clocks).
+    mgd: [DFF<Bit>; 2],
+    g_a: Signal<Local, Lane>,
+    g_b: Signal<Local, Lane>,
     // ---- output registers
     o_valid: DFF<Bit>,
     o_host: DFF<Bit>,
@@ -402,7 +423,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self, clock, cu_cnt, tag, iss_v, iss_tag, iss_w0, iss_cookie, r_tag, r_w0, r_cookie,
             p_found, p_cookie, p_flood, p_validate, gauge, o_valid, o_host, o_verdict, o_reason,
             o_unsup, o_edit, o_seq_adj, o_ts_adj, o_r0v, o_r0h, o_r1v, o_r1h, o_gen2, o_ev,
-            o_ev_slot, o_ev_old, o_ev_new, o_ev_px
+            o_ev_slot, o_ev_old, o_ev_new, o_ev_px, o_mgv, o_mgh
         );
         for i in 0..TAG_DELAY {
             self.dl_tag[i].clock.next = self.clock.val();
@@ -634,10 +655,28 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         self.wt[0].d.next = self.r_tag.q.val();
         self.wt[1].d.next = self.wt[0].q.val();
         self.wt[2].d.next = self.wt[1].q.val();
-        self.conn.mg_valid.next = false;
-        self.conn.mg_delete.next = false;
-        self.conn.mg_bucket.next = 0.into();
-        self.conn.mg_way.next = 0.into();
+        // Management requests take the issue slots lookups leave idle (the table's rule).
+        self.conn.mg_valid.next = self.mg_valid.val();
+        self.conn.mg_delete.next = self.mg_delete.val();
+        self.conn.mg_bucket.next = self.mg_bucket.val();
+        self.conn.mg_way.next = self.mg_way.val();
+        self.mg_ready.next = self.conn.mg_ready.val();
+        for i in 0..2 {
+            self.mgd[i].clock.next = self.clock.val();
+        }
+        self.mgd[0].d.next =
+            (self.mg_valid.val() && self.conn.mg_ready.val()) && self.mg_delete.val();
+        self.mgd[1].d.next = self.mgd[0].q.val();
+        self.r_lk.next = self.conn.rs_valid.val();
+        self.o_mgv.d.next = self.conn.rs_mgmt.val();
+        self.o_mgh.d.next = self.conn.rs_hit.val();
+        for i in 0..ENTRY_WORDS {
+            self.o_mgw[i].clock.next = self.clock.val();
+            self.o_mgw[i].d.next = self.conn.rs_w[i].val();
+            self.mg_rw[i].next = self.o_mgw[i].q.val();
+        }
+        self.mg_rvalid.next = self.o_mgv.q.val();
+        self.mg_rhit.next = self.o_mgh.q.val();
 
         // ================= stage R: table result -> state unit, policy unit
         self.rr_host.next = (self.store_r[9].read_data.val() & 0x8_u32) != 0_u32;
@@ -658,7 +697,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             && (self.r_syn_only.val() && (self.r_st.val() == 10_u32));
         // A TCP segment the pipeline decides on (checksums pass, flags valid).
         self.r_seg.next = (self.store_r[9].read_data.val() & 0x607_u32) == 0x600_u32;
-        self.tracker.in_valid.next = self.conn.rs_valid.val();
+        self.tracker.in_valid.next = self.r_lk.val();
         self.tracker.in_tag.next = 0.into();
         self.tracker.cfg_rfc1337.next = self.rfc1337.val();
         self.tracker.now_stamp.next = bit_cast::<16, 32>(self.store_r[13].read_data.val().into());
@@ -716,7 +755,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
         self.policy.flood_syn_rate.next = self.flood_syn_rate.val();
         self.policy.flood_pending.next = self.flood_pending.val();
-        self.policy.in_valid.next = self.conn.rs_valid.val();
+        self.policy.in_valid.next = self.r_lk.val();
         self.policy.in_tag.next = 0.into();
         self.policy.in_addr.next = self.rk_host.val();
         self.policy.in_port.next = bit_cast::<16, 32>(self.rk_ports.val().into());
@@ -747,7 +786,7 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             self.r_hf.next = 3_u32.into();
         }
         for i in 0..RES_WORDS {
-            self.res[i].write_enable.next = self.conn.rs_valid.val();
+            self.res[i].write_enable.next = self.r_lk.val();
             self.res[i].write_address.next = self.r_tag.q.val();
             self.res[i].read_enable.next = true;
             self.res[i].read_address.next = self.wt[2].q.val();
@@ -1343,7 +1382,16 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
         }
 
         // ---- the registered outputs, counters, event and the pending gauge
-        self.gauge.d.next = self.gauge.q.val();
+        // The gauge: + / - the decision's transition, - a management delete of a tracked
+        // (not proxied) SYN-RECEIVED entry (an expired handshake).
+        self.g_a.next = self.gauge.q.val();
+        self.g_b.next = self.g_a.val();
+        if (self.mgd[1].q.val() && self.conn.rs_mgmt.val())
+            && (self.conn.rs_hit.val() && ((self.conn.rs_w[3].val() & 0x1F_u32) == 3_u32))
+        {
+            self.g_b.next = self.g_a.val() - 1_u32;
+        }
+        self.gauge.d.next = self.g_b.val();
         if self.tracker.out_valid.val() {
             self.o_valid.d.next = true;
             self.o_host.d.next = self.w_host.val();
@@ -1396,10 +1444,10 @@ impl<const A: usize> Logic for DecisionPipeline<A> {
             // Handshakes pending on the host: tracked (not proxied) entries in SYN-RECEIVED.
             if self.x_ev.val() && !self.x_ev_px.val() {
                 if (self.x_ev_old.val() == 3_u32) && (self.x_ev_new.val() != 3_u32) {
-                    self.gauge.d.next = self.gauge.q.val() - 1_u32;
+                    self.gauge.d.next = self.g_b.val() - 1_u32;
                 }
                 if (self.x_ev_new.val() == 3_u32) && (self.x_ev_old.val() != 3_u32) {
-                    self.gauge.d.next = self.gauge.q.val() + 1_u32;
+                    self.gauge.d.next = self.g_b.val() + 1_u32;
                 }
             }
             // Counters (Nic::process and Nic::account).

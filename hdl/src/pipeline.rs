@@ -11,7 +11,7 @@
 //! * Configuration in, as [`DecisionPipeline`] takes it.
 //! * Out, from the decision pipeline: `dec_valid`, `dec_host` (a decision for a frame from that
 //!   port), the counter pulses `cnt`, `cnt_hi`, `gen_two`, the transition event `ev_*`,
-//!   `occupancy`, `pending`.
+//!   `occupancy`, `pending`; and its table-management port `mg_*` (in and out).
 //!
 //! ## Data flow
 //! ```text
@@ -52,6 +52,7 @@ use crate::policy_unit::LISTENERS;
 use crate::replygen::ReplyGen;
 use crate::stream::{StreamSink, StreamSource};
 use crate::word_queue::WordQueue;
+use proto::table::ENTRY_WORDS;
 use rust_hdl::prelude::*;
 
 /// Words of a record's editor fields in `rq`.
@@ -112,6 +113,15 @@ pub struct Pipeline<const A: usize, const F: usize> {
     pub ev_key: [Signal<Out, Lane>; 3],
     pub occupancy: Signal<Out, Lane>,
     pub pending: Signal<Out, Lane>,
+    // ---- table management (the decision pipeline's port)
+    pub mg_valid: Signal<In, Bit>,
+    pub mg_ready: Signal<Out, Bit>,
+    pub mg_delete: Signal<In, Bit>,
+    pub mg_bucket: Signal<In, Bits<A>>,
+    pub mg_way: Signal<In, Bits<2>>,
+    pub mg_rvalid: Signal<Out, Bit>,
+    pub mg_rhit: Signal<Out, Bit>,
+    pub mg_rw: [Signal<Out, Lane>; ENTRY_WORDS],
 
     // ---- blocks
     parser_w: HeaderParser,
@@ -468,6 +478,16 @@ impl<const A: usize, const F: usize> Logic for Pipeline<A, F> {
         }
         self.occupancy.next = self.dec.occupancy.val();
         self.pending.next = self.dec.pending.val();
+        self.dec.mg_valid.next = self.mg_valid.val();
+        self.dec.mg_delete.next = self.mg_delete.val();
+        self.dec.mg_bucket.next = self.mg_bucket.val();
+        self.dec.mg_way.next = self.mg_way.val();
+        self.mg_ready.next = self.dec.mg_ready.val();
+        self.mg_rvalid.next = self.dec.mg_rvalid.val();
+        self.mg_rhit.next = self.dec.mg_rhit.val();
+        for i in 0..ENTRY_WORDS {
+            self.mg_rw[i].next = self.dec.mg_rw[i].val();
+        }
         // Decision queue entry: word 0 = pass (forward or rewrite) | edit op << 1 | punt << 3
         // | punt reason << 4.
         self.dq0.next = bit_cast::<32, 2>(self.dec.d_edit.val()).into();

@@ -29,7 +29,7 @@ use proto::counters::Counter;
 use proto::decision::{DropReason, Outcome, Port, PuntReason, Verdict};
 use proto::nic::{Nic, Transition};
 use proto::state::TcpState;
-use proto::table::{Entry, FlowKey, Geometry};
+use proto::table::{flags, Entry, FlowKey, Geometry, ENTRY_WORDS};
 use proto::time::Instant;
 use proto::wire;
 use rust_hdl::prelude::{In, Out, Signal};
@@ -196,6 +196,50 @@ fn drive_config<const B: usize>(tb: &mut Testbench<DecisionPipeline<B>>, cfg: &N
     }
 }
 
+/// One management request for `slot` (read, or read and delete); returns the slot's words
+/// if it was occupied.
+fn manage<const B: usize>(
+    tb: &mut Testbench<DecisionPipeline<B>>,
+    slot: u32,
+    delete: bool,
+) -> Option<[u32; ENTRY_WORDS]> {
+    tb.in_valid.next = false;
+    tb.mg_valid.next = true;
+    tb.mg_delete.next = delete;
+    tb.mg_bucket.next = u64::from(slot / 4).into();
+    tb.mg_way.next = u64::from(slot % 4).into();
+    // A request to a bucket whose write-back is still pending waits (the table's hazard rule).
+    tb.settle();
+    let mut waited = 0;
+    while !tb.mg_ready.val() {
+        waited += 1;
+        assert!(waited < 8, "management port held for slot {slot}");
+        tb.step();
+    }
+    tb.step();
+    tb.mg_valid.next = false;
+    // The table's result 2 clocks after the request, registered out one clock later.
+    for _ in 0..3 {
+        tb.step();
+        if tb.mg_rvalid.val() {
+            return tb
+                .mg_rhit
+                .val()
+                .then(|| core::array::from_fn(|k| tb.mg_rw[k].val().0));
+        }
+    }
+    panic!("no management result for slot {slot}");
+}
+
+/// Every slot of the hardware table equals the model's.
+fn check_table<const B: usize>(tb: &mut Testbench<DecisionPipeline<B>>, nic: &Nic, g: Geometry) {
+    for slot in 0..(g.buckets * g.ways) as u32 {
+        let hw = manage(tb, slot, false);
+        let model = nic.table().get(slot).map(|e| e.pack());
+        assert_eq!(hw, model, "table slot {slot}");
+    }
+}
+
 /// Every input port's value as driven for the coming edge (Verilog names), for the
 /// Verilator replay.
 fn inputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
@@ -224,6 +268,10 @@ fn inputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
     ] {
         v.push((n.into(), x.next as u64));
     }
+    v.push(("mg_valid".into(), tb.mg_valid.next as u64));
+    v.push(("mg_delete".into(), tb.mg_delete.next as u64));
+    v.push(("mg_bucket".into(), tb.mg_bucket.next.to_u64()));
+    v.push(("mg_way".into(), tb.mg_way.next.to_u64()));
     for i in 0..hdl::policy_unit::LISTENERS {
         v.push((format!("l_valid${i}"), tb.l_valid[i].next as u64));
         v.push((format!("l_addr${i}"), lane(&tb.l_addr[i])));
@@ -275,6 +323,12 @@ fn outputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
     }
     for i in 0..32 {
         v.push((format!("cnt${i}"), tb.cnt[i].val() as u64));
+    }
+    v.push(("mg_ready".into(), tb.mg_ready.val() as u64));
+    v.push(("mg_rvalid".into(), tb.mg_rvalid.val() as u64));
+    v.push(("mg_rhit".into(), tb.mg_rhit.val() as u64));
+    for k in 0..ENTRY_WORDS {
+        v.push((format!("mg_rw${k}"), tb.mg_rw[k].val().0 as u64));
     }
     for i in 0..COUNTERS - 32 {
         v.push((format!("cnt_hi${i}"), tb.cnt_hi[i].val() as u64));
@@ -410,6 +464,29 @@ fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS]
             .filter(|c| n(**c) != 0)
             .map(|c| (c.name(), n(*c)))
             .collect::<Vec<_>>()
+    );
+    // The table, entry for entry, through the management port; then every tracked handshake
+    // still pending deleted (as the firmware's timers do): the gauge follows.
+    check_table(&mut tb, &nic, geometry);
+    let pending_srs: Vec<u32> = nic
+        .table()
+        .iter()
+        .filter(|(_, e)| e.state == TcpState::SynReceived && e.flags & flags::PROXIED == 0)
+        .map(|(slot, _)| slot)
+        .collect();
+    for &slot in &pending_srs {
+        manage(&mut tb, slot, true);
+    }
+    tb.run(4);
+    assert_eq!(
+        tb.pending.val().0 as usize,
+        nic.pending() as usize - pending_srs.len(),
+        "the gauge after deleting the pending handshakes"
+    );
+    assert_eq!(
+        tb.occupancy.val().0 as usize,
+        nic.table().occupancy() - pending_srs.len(),
+        "occupancy after the deletes"
     );
     (*nic.counters(), probes, cycles)
 }

@@ -120,6 +120,10 @@ fn inputs(tb: &PipelineTest) -> Vec<(String, u64)> {
     v.push(("host_out$ready".into(), tb.host_out.ready.next as u64));
     v.push(("punt_out$ready".into(), tb.punt_out.ready.next as u64));
     v.push(("inject_host".into(), tb.inject_host.next as u64));
+    v.push(("mg_valid".into(), tb.mg_valid.next as u64));
+    v.push(("mg_delete".into(), tb.mg_delete.next as u64));
+    v.push(("mg_bucket".into(), tb.mg_bucket.next.to_u64()));
+    v.push(("mg_way".into(), tb.mg_way.next.to_u64()));
     for (n, x) in [
         ("now_secs", &tb.now_secs),
         ("now_ms", &tb.now_ms),
@@ -160,7 +164,13 @@ fn outputs(tb: &PipelineTest) -> Vec<(String, u64)> {
         ("inject_in$ready".into(), tb.inject_in.ready.val() as u64),
         ("punt_host".into(), tb.punt_host.val() as u64),
         ("punt_reason".into(), tb.punt_reason.val().to_u64()),
+        ("mg_ready".into(), tb.mg_ready.val() as u64),
+        ("mg_rvalid".into(), tb.mg_rvalid.val() as u64),
+        ("mg_rhit".into(), tb.mg_rhit.val() as u64),
     ];
+    for (k, w) in tb.mg_rw.iter().enumerate() {
+        v.push((format!("mg_rw${k}"), w.val().0 as u64));
+    }
     for (p, s) in [
         ("wire_out", &tb.wire_out),
         ("host_out", &tb.host_out),
