@@ -233,7 +233,7 @@ fn manage<const B: usize>(
 
 /// Every slot of the hardware table equals the model's.
 fn check_table<const B: usize>(tb: &mut Testbench<DecisionPipeline<B>>, nic: &Nic, g: Geometry) {
-    for slot in 0..(g.buckets * g.ways) as u32 {
+    for slot in 0..g.buckets * g.ways {
         let hw = manage(tb, slot, false);
         let model = nic.table().get(slot).map(|e| e.pack());
         assert_eq!(hw, model, "table slot {slot}");
