@@ -2,11 +2,11 @@
 //! block (contract version, build, capabilities, table geometry, clock), every register block
 //! with its offset and version, and the MSI-X vectors the host enabled.
 
-use crate::backend::Backend;
-use crate::device_spec::DeviceSpec;
 use proto::device::Device;
 use proto::regs::{self, caps, Window};
 use std::fmt::Write;
+use tcpoff::backend::Backend;
+use tcpoff::device_spec::DeviceSpec;
 
 /// The report, as text.
 pub fn report(dev: &mut Backend, spec: &DeviceSpec) -> Result<String, String> {

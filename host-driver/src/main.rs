@@ -5,15 +5,10 @@
 //! Errors (bad arguments included) are one line on stderr and a non-zero exit status: 2 for usage
 //! errors, 1 for failures while running.
 
-mod backend;
 mod demo;
-mod device_spec;
-mod dma;
 mod info;
-mod irq;
-mod mmap;
-mod vfio;
-mod vfio_user;
+
+use tcpoff::device_spec;
 
 #[cfg(test)]
 #[path = "../tests/support/fixture.rs"]

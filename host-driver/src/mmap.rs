@@ -110,6 +110,11 @@ impl Mmap {
         self.len
     }
 
+    /// Never true: mmap(2) refuses zero-length mappings.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
