@@ -6,7 +6,8 @@
 //! - [`vfio`] — the kernel VFIO backend for PCIe cards; [`vfio_user`] — the vfio-user client
 //!   backend; both implement `proto::device::Device`, over [`mmap`] (shared mappings),
 //!   [`dma`] (DMA buffer placement) and [`irq`] (MSI-X eventfds);
-//! - [`kernel`] — the kernel's TCP sockets over sock_diag, with their owning processes.
+//! - [`kernel`] — the kernel's TCP sockets over sock_diag, with their owning processes;
+//!   [`reconcile`] — the device's table joined with them.
 
 pub mod backend;
 pub mod device_spec;
@@ -14,6 +15,7 @@ pub mod dma;
 pub mod irq;
 pub mod kernel;
 pub mod mmap;
+pub mod reconcile;
 pub mod vfio;
 pub mod vfio_user;
 

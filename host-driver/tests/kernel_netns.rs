@@ -163,6 +163,47 @@ fn sees_the_namespaces_connections_with_their_states_and_owner() {
         "TIME-WAIT has no file: {tw:?}"
     );
 
+    // the join against the device's view: the server's end as the NIC would track it
+    use proto::events::DumpRecord;
+    use proto::table::{Entry, FlowKey};
+    use tcpoff::reconcile::{reconcile, Agreement, Finding, Options};
+    let rec = |slot: u32, host: SocketAddrV4, peer: SocketAddrV4, st: TcpState| DumpRecord {
+        slot,
+        entry: Entry::new(
+            FlowKey {
+                peer_addr: peer.ip().octets(),
+                host_addr: host.ip().octets(),
+                peer_port: peer.port(),
+                host_port: host.port(),
+            },
+            st,
+        ),
+    };
+    let gone = SocketAddrV4::new(*la.ip(), 1);
+    let device = [
+        rec(1, la, c1, TcpState::Established),
+        rec(2, la, c2, TcpState::CloseWait),
+        rec(3, la, gone, TcpState::Established),
+    ];
+    let rows = reconcile(&device, &socks, &Options { close_wait_ms: 0 });
+    let row = |peer: SocketAddrV4| {
+        rows.iter()
+            .find(|r| r.flow.host == la && r.flow.peer == peer)
+            .unwrap()
+    };
+    assert_eq!(row(c1).agreement, Some(Agreement::Same));
+    assert_eq!(row(c1).kernel.as_ref().unwrap().owners[0].pid, me);
+    assert!(matches!(
+        row(c2).findings[..],
+        [Finding::CloseWaitTooLong { .. }]
+    ));
+    assert_eq!(
+        row(gone).findings,
+        vec![Finding::HalfOpen {
+            device: TcpState::Established
+        }]
+    );
+
     // and none of it leaks into the namespace the test runs in
     let outside = read_sockets().unwrap();
     assert!(find(&outside, c1, la).is_none());
