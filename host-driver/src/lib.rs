@@ -7,7 +7,8 @@
 //!   backend; both implement `proto::device::Device`, over [`mmap`] (shared mappings),
 //!   [`dma`] (DMA buffer placement) and [`irq`] (MSI-X eventfds);
 //! - [`kernel`] — the kernel's TCP sockets over sock_diag, with their owning processes;
-//!   [`reconcile`] — the device's table joined with them.
+//!   [`reconcile`] — the device's table joined with them;
+//! - [`ss`] — `ss -tan`-style listings: rows, state and address filters, table, JSON, summary.
 
 pub mod backend;
 pub mod device_spec;
@@ -16,6 +17,7 @@ pub mod irq;
 pub mod kernel;
 pub mod mmap;
 pub mod reconcile;
+pub mod ss;
 pub mod vfio;
 pub mod vfio_user;
 
