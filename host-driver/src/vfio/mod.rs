@@ -26,7 +26,7 @@ mod fake;
 #[cfg(test)]
 mod tests;
 
-pub use fds::VfioFds;
+pub use fds::{RegionInfo, VfioFds};
 pub use kernel::KernelFds;
 
 use crate::device_spec::Bdf;
