@@ -1,10 +1,18 @@
-//! `tcpoff` — the command operators use: today the reference-model demo; the simulator and
-//! real-device subcommands join it as they land.
+//! `tcpoff` — the command operators use: the reference-model demo, and `info` for a device
+//! named by the global `--device` (a VFIO card or a vfio-user socket); the simulator and the
+//! inspection commands join them as they land.
 //!
 //! Errors (bad arguments included) are one line on stderr and a non-zero exit status: 2 for usage
 //! errors, 1 for failures while running.
 
 mod demo;
+mod info;
+
+use tcpoff::device_spec;
+
+#[cfg(test)]
+#[path = "../tests/support/fixture.rs"]
+mod fixture;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -13,6 +21,10 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "tcpoff", version, about, propagate_version = true)]
 struct Cli {
+    /// The device to talk to: pci:DDDD:BB:DD.F (a card bound to vfio-pci) or vfio-user:PATH.
+    #[arg(long, global = true, value_name = "SPEC")]
+    device: Option<device_spec::DeviceSpec>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -22,6 +34,8 @@ enum Command {
     /// Run the reference model of the NIC over a generated workload (legit clients + a spoofed
     /// SYN flood) and print what it did.
     Demo(demo::DemoArgs),
+    /// Open the device (--device) and print what it is: identity, register blocks, vectors.
+    Info(info::InfoArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Info(args) => info::run(cli.device.as_ref(), &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,7 +67,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
-            eprintln!("tcpoff: a subcommand is required: demo (see tcpoff --help)");
+            eprintln!("tcpoff: a subcommand is required: demo, info (see tcpoff --help)");
             ExitCode::from(2)
         }
         _ => {

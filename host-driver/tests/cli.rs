@@ -1,4 +1,8 @@
-//! The `tcpoff` command as a user runs it: `tcpoff demo` (text and JSON) and bad input.
+//! The `tcpoff` command as a user runs it: `tcpoff demo` (text and JSON), `tcpoff info` on a
+//! device, `--device` specs, and bad input.
+
+#[path = "support/fixture.rs"]
+mod fixture;
 
 use std::process::{Command, Output};
 
@@ -153,4 +157,73 @@ fn help_and_version_succeed() {
     let o = tcpoff(&["--version"]);
     assert!(o.status.success());
     assert!(stdout(&o).starts_with("tcpoff "));
+}
+
+#[test]
+fn malformed_device_specs_are_usage_errors() {
+    for spec in [
+        "pci:0000:03:00",
+        "pci:zz:00.0",
+        "pci:0000:03:00.9",
+        "vfio-user:",
+        "usb:1",
+        "0000:03:00.0",
+    ] {
+        let o = tcpoff(&["--device", spec, "info"]);
+        assert_eq!(o.status.code(), Some(2), "--device {spec}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "--device {spec}: {err:?}");
+        assert!(err.contains("--device"), "--device {spec}: {err:?}");
+    }
+}
+
+#[test]
+fn a_missing_device_is_one_line_and_exit_1() {
+    let o = tcpoff(&["--device", "pci:0000:7f:1f.7", "info"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    // which reason depends on the machine: no VFIO at all, or no such function
+    if std::path::Path::new("/dev/vfio").is_dir() {
+        assert!(err.contains("0000:7f:1f.7"), "{err}");
+    } else {
+        assert!(err.contains("no /dev/vfio"), "{err}");
+    }
+    let o = tcpoff(&["--device", "vfio-user:/nonexistent/tcpoff.sock", "info"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "tcpoff: vfio-user: no socket at /nonexistent/tcpoff.sock\n"
+    );
+    let o = tcpoff(&["info"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("needs --device"));
+}
+
+#[test]
+fn info_reads_a_vfio_user_device() {
+    let server = fixture::FixtureServer::start("cli-info", Vec::new());
+    let spec = format!("vfio-user:{}", server.path().display());
+    let o = tcpoff(&["info", "--device", &spec, "--reset"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains(&format!("device      {spec}")), "{text}");
+    assert!(text.contains("contract    1.0"), "{text}");
+    assert!(text.contains("Counters"), "{text}");
+    assert_eq!(server.finish().resets, 1);
+}
+
+#[test]
+fn demo_runs_with_a_device_given() {
+    let o = tcpoff(&[
+        "--device",
+        "pci:0000:03:00.0",
+        "demo",
+        "--clients",
+        "3",
+        "--flood",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("completed   3 of 3"));
 }
