@@ -1603,3 +1603,103 @@ impl ReplyDesc {
 
 /// The decision pipeline the tests use: 16 buckets x 4 ways.
 pub type DecisionPipelineTest = DecisionPipeline<4>;
+
+/// Drives the configuration and table-management-idle inputs of a block that has the
+/// decision pipeline's configuration ports (`DecisionPipeline`, `pipeline::Pipeline`) from a
+/// `proto::config::NicConfig`, as `regs_block`'s live values would.
+#[macro_export]
+macro_rules! drive_config {
+    ($tb:expr, $cfg:expr) => {{
+        use $crate::lane::Lane;
+        let cfg: &proto::config::NicConfig = $cfg;
+        for (k, key) in cfg.cookie_key.iter().enumerate() {
+            for (j, half) in key.iter().enumerate() {
+                $tb.cookie_key[4 * k + 2 * j].next = Lane(*half as u32);
+                $tb.cookie_key[4 * k + 2 * j + 1].next = Lane((*half >> 32) as u32);
+            }
+        }
+        $tb.proxy_mss.next = Lane(cfg.proxy.mss as u32);
+        $tb.proxy_ws.next = Lane(cfg.proxy.wscale as u32);
+        $tb.proxy_ts.next = cfg.proxy.timestamps;
+        $tb.proxy_sack.next = cfg.proxy.sack_perm;
+        $tb.verify_csum.next = cfg.verify_checksums;
+        $tb.loose.next = cfg.loose;
+        $tb.rfc1337.next = cfg.rfc1337;
+        $tb.flood_syn_rate.next = Lane(cfg.flood_syn_rate);
+        $tb.flood_pending.next = Lane(cfg.flood_pending);
+        for i in 0..$crate::policy_unit::LISTENERS {
+            let l = cfg.listeners.get(i);
+            $tb.l_valid[i].next = l.is_some();
+            $tb.l_addr[i].next = Lane(l.map_or(0, |l| u32::from_be_bytes(l.addr)));
+            $tb.l_port[i].next = u64::from(l.map_or(0, |l| l.port)).into();
+            $tb.l_mode[i].next = u64::from(l.map_or(0, |l| l.mode as u8)).into();
+        }
+        $tb.mg_valid.next = false;
+    }};
+}
+
+/// The values driven on the configuration and table-management inputs of such a block, by
+/// Verilog port name (for a Verilator replay of a recorded run).
+#[macro_export]
+macro_rules! config_inputs {
+    ($tb:expr) => {{
+        let mut v: Vec<(String, u64)> = Vec::new();
+        for (n, x) in [
+            ("proxy_mss", &$tb.proxy_mss),
+            ("proxy_ws", &$tb.proxy_ws),
+            ("flood_syn_rate", &$tb.flood_syn_rate),
+            ("flood_pending", &$tb.flood_pending),
+        ] {
+            v.push((n.to_string(), x.next.0 as u64));
+        }
+        for (n, x) in [
+            ("proxy_ts", &$tb.proxy_ts),
+            ("proxy_sack", &$tb.proxy_sack),
+            ("verify_csum", &$tb.verify_csum),
+            ("loose", &$tb.loose),
+            ("rfc1337", &$tb.rfc1337),
+            ("mg_valid", &$tb.mg_valid),
+            ("mg_delete", &$tb.mg_delete),
+        ] {
+            v.push((n.to_string(), x.next as u64));
+        }
+        v.push(("mg_bucket".to_string(), $tb.mg_bucket.next.to_u64()));
+        v.push(("mg_way".to_string(), $tb.mg_way.next.to_u64()));
+        for k in 0..8 {
+            v.push((format!("cookie_key${k}"), $tb.cookie_key[k].next.0 as u64));
+        }
+        for i in 0..$crate::policy_unit::LISTENERS {
+            v.push((format!("l_valid${i}"), $tb.l_valid[i].next as u64));
+            v.push((format!("l_addr${i}"), $tb.l_addr[i].next.0 as u64));
+            v.push((format!("l_port${i}"), $tb.l_port[i].next.to_u64()));
+            v.push((format!("l_mode${i}"), $tb.l_mode[i].next.to_u64()));
+        }
+        v
+    }};
+}
+
+/// The state-transition event on the outputs of a block with the decision pipeline's event
+/// ports, if there is one: (key, old state code, new state code, slot).
+#[macro_export]
+macro_rules! transition_event {
+    ($tb:expr) => {{
+        $tb.ev_valid.val().then(|| {
+            let k = [
+                $tb.ev_key[0].val().0,
+                $tb.ev_key[1].val().0,
+                $tb.ev_key[2].val().0,
+            ];
+            (
+                proto::table::FlowKey {
+                    peer_addr: k[0].to_be_bytes(),
+                    host_addr: k[1].to_be_bytes(),
+                    peer_port: (k[2] >> 16) as u16,
+                    host_port: k[2] as u16,
+                },
+                $tb.ev_old.val().0,
+                $tb.ev_new.val().0,
+                $tb.ev_slot.val().0,
+            )
+        })
+    }};
+}

@@ -24,7 +24,6 @@ use hdl::lane::Lane;
 use hdl::parser::HeaderRecord;
 use hdl::stream::XorShift64;
 use hdl::testbench::Testbench;
-use proto::config::NicConfig;
 use proto::counters::Counter;
 use proto::decision::{DropReason, Outcome, Port, PuntReason, Verdict};
 use proto::nic::{Nic, Transition};
@@ -59,24 +58,7 @@ fn read<const B: usize>(tb: &Testbench<DecisionPipeline<B>>) -> Decision {
     if tb.r1_valid.val() {
         replies.push((tb.r1_host.val(), desc(&tb.r1_w)));
     }
-    let event = tb.ev_valid.val().then(|| {
-        let k = [
-            tb.ev_key[0].val().0,
-            tb.ev_key[1].val().0,
-            tb.ev_key[2].val().0,
-        ];
-        (
-            FlowKey {
-                peer_addr: k[0].to_be_bytes(),
-                host_addr: k[1].to_be_bytes(),
-                peer_port: (k[2] >> 16) as u16,
-                host_port: k[2] as u16,
-            },
-            tb.ev_old.val().0,
-            tb.ev_new.val().0,
-            tb.ev_slot.val().0,
-        )
-    });
+    let event = hdl::transition_event!(tb);
     Decision {
         host: tb.d_host.val(),
         verdict: tb.d_verdict.val().to_u64() as u8,
@@ -171,31 +153,6 @@ fn check(d: &Decision, x: &Expect) {
     assert_eq!(got_ev, want_ev, "{ctx}: event");
 }
 
-fn drive_config<const B: usize>(tb: &mut Testbench<DecisionPipeline<B>>, cfg: &NicConfig) {
-    for (k, key) in cfg.cookie_key.iter().enumerate() {
-        for (j, half) in key.iter().enumerate() {
-            tb.cookie_key[4 * k + 2 * j].next = Lane(*half as u32);
-            tb.cookie_key[4 * k + 2 * j + 1].next = Lane((*half >> 32) as u32);
-        }
-    }
-    tb.proxy_mss.next = Lane(cfg.proxy.mss as u32);
-    tb.proxy_ws.next = Lane(cfg.proxy.wscale as u32);
-    tb.proxy_ts.next = cfg.proxy.timestamps;
-    tb.proxy_sack.next = cfg.proxy.sack_perm;
-    tb.verify_csum.next = cfg.verify_checksums;
-    tb.loose.next = cfg.loose;
-    tb.rfc1337.next = cfg.rfc1337;
-    tb.flood_syn_rate.next = Lane(cfg.flood_syn_rate);
-    tb.flood_pending.next = Lane(cfg.flood_pending);
-    for i in 0..hdl::policy_unit::LISTENERS {
-        let l = cfg.listeners.get(i);
-        tb.l_valid[i].next = l.is_some();
-        tb.l_addr[i].next = Lane(l.map_or(0, |l| u32::from_be_bytes(l.addr)));
-        tb.l_port[i].next = u64::from(l.map_or(0, |l| l.port)).into();
-        tb.l_mode[i].next = u64::from(l.map_or(0, |l| l.mode as u8)).into();
-    }
-}
-
 /// One management request for `slot` (read, or read and delete); returns the slot's words
 /// if it was occupied.
 fn manage<const B: usize>(
@@ -248,36 +205,7 @@ fn inputs<const B: usize>(tb: &DecisionPipeline<B>) -> Vec<(String, u64)> {
     for k in 0..REC_WORDS {
         v.push((format!("in_w${k}"), lane(&tb.in_w[k])));
     }
-    for k in 0..8 {
-        v.push((format!("cookie_key${k}"), lane(&tb.cookie_key[k])));
-    }
-    for (n, x) in [
-        ("proxy_mss", &tb.proxy_mss),
-        ("proxy_ws", &tb.proxy_ws),
-        ("flood_syn_rate", &tb.flood_syn_rate),
-        ("flood_pending", &tb.flood_pending),
-    ] {
-        v.push((n.into(), lane(x)));
-    }
-    for (n, x) in [
-        ("proxy_ts", &tb.proxy_ts),
-        ("proxy_sack", &tb.proxy_sack),
-        ("verify_csum", &tb.verify_csum),
-        ("loose", &tb.loose),
-        ("rfc1337", &tb.rfc1337),
-    ] {
-        v.push((n.into(), x.next as u64));
-    }
-    v.push(("mg_valid".into(), tb.mg_valid.next as u64));
-    v.push(("mg_delete".into(), tb.mg_delete.next as u64));
-    v.push(("mg_bucket".into(), tb.mg_bucket.next.to_u64()));
-    v.push(("mg_way".into(), tb.mg_way.next.to_u64()));
-    for i in 0..hdl::policy_unit::LISTENERS {
-        v.push((format!("l_valid${i}"), tb.l_valid[i].next as u64));
-        v.push((format!("l_addr${i}"), lane(&tb.l_addr[i])));
-        v.push((format!("l_port${i}"), tb.l_port[i].next.to_u64()));
-        v.push((format!("l_mode${i}"), tb.l_mode[i].next.to_u64()));
-    }
+    v.extend(hdl::config_inputs!(tb));
     v
 }
 
@@ -351,7 +279,7 @@ fn run<const B: usize>(total: usize, seed: u64, trace: bool) -> ([u64; COUNTERS]
     };
     let mut nic = Nic::new(cfg.clone(), geometry);
     let mut tb = Testbench::new(DecisionPipeline::<B>::default(), |t| &mut t.clock).unwrap();
-    drive_config(&mut tb, &cfg);
+    hdl::drive_config!(tb, &cfg);
     let mut rng = XorShift64::new(seed ^ 0x5a5a);
     let mut traffic = Traffic::new(seed);
     let mut expected: VecDeque<Expect> = VecDeque::new();

@@ -14,40 +14,14 @@ use hdl::lane::Lane;
 
 use hdl::stream::{beats_to_frame, Backpressure, Beat, StreamDriver, XorShift64};
 use hdl::testbench::Testbench;
-use proto::config::NicConfig;
 use proto::counters::Counter;
 use proto::decision::Port;
 use proto::nic::Nic;
-use proto::table::{FlowKey, Geometry};
+use proto::table::Geometry;
 use proto::time::Instant;
 use std::collections::VecDeque;
 
 use hdl::pipeline::PipelineTest;
-
-fn drive_config(tb: &mut Testbench<PipelineTest>, cfg: &NicConfig) {
-    for (k, key) in cfg.cookie_key.iter().enumerate() {
-        for (j, half) in key.iter().enumerate() {
-            tb.cookie_key[4 * k + 2 * j].next = Lane(*half as u32);
-            tb.cookie_key[4 * k + 2 * j + 1].next = Lane((*half >> 32) as u32);
-        }
-    }
-    tb.proxy_mss.next = Lane(cfg.proxy.mss as u32);
-    tb.proxy_ws.next = Lane(cfg.proxy.wscale as u32);
-    tb.proxy_ts.next = cfg.proxy.timestamps;
-    tb.proxy_sack.next = cfg.proxy.sack_perm;
-    tb.verify_csum.next = cfg.verify_checksums;
-    tb.loose.next = cfg.loose;
-    tb.rfc1337.next = cfg.rfc1337;
-    tb.flood_syn_rate.next = Lane(cfg.flood_syn_rate);
-    tb.flood_pending.next = Lane(cfg.flood_pending);
-    for i in 0..hdl::policy_unit::LISTENERS {
-        let l = cfg.listeners.get(i);
-        tb.l_valid[i].next = l.is_some();
-        tb.l_addr[i].next = Lane(l.map_or(0, |l| u32::from_be_bytes(l.addr)));
-        tb.l_port[i].next = u64::from(l.map_or(0, |l| l.port)).into();
-        tb.l_mode[i].next = u64::from(l.map_or(0, |l| l.mode as u8)).into();
-    }
-}
 
 fn drive_time(tb: &mut Testbench<PipelineTest>, now: Instant) {
     tb.now_secs.next = Lane(now.secs() as u32);
@@ -120,39 +94,14 @@ fn inputs(tb: &PipelineTest) -> Vec<(String, u64)> {
     v.push(("host_out$ready".into(), tb.host_out.ready.next as u64));
     v.push(("punt_out$ready".into(), tb.punt_out.ready.next as u64));
     v.push(("inject_host".into(), tb.inject_host.next as u64));
-    v.push(("mg_valid".into(), tb.mg_valid.next as u64));
-    v.push(("mg_delete".into(), tb.mg_delete.next as u64));
-    v.push(("mg_bucket".into(), tb.mg_bucket.next.to_u64()));
-    v.push(("mg_way".into(), tb.mg_way.next.to_u64()));
     for (n, x) in [
         ("now_secs", &tb.now_secs),
         ("now_ms", &tb.now_ms),
         ("cookie_minute", &tb.cookie_minute),
-        ("proxy_mss", &tb.proxy_mss),
-        ("proxy_ws", &tb.proxy_ws),
-        ("flood_syn_rate", &tb.flood_syn_rate),
-        ("flood_pending", &tb.flood_pending),
     ] {
         v.push((n.into(), x.next.0 as u64));
     }
-    for (n, x) in [
-        ("proxy_ts", &tb.proxy_ts),
-        ("proxy_sack", &tb.proxy_sack),
-        ("verify_csum", &tb.verify_csum),
-        ("loose", &tb.loose),
-        ("rfc1337", &tb.rfc1337),
-    ] {
-        v.push((n.into(), x.next as u64));
-    }
-    for k in 0..8 {
-        v.push((format!("cookie_key${k}"), tb.cookie_key[k].next.0 as u64));
-    }
-    for i in 0..hdl::policy_unit::LISTENERS {
-        v.push((format!("l_valid${i}"), tb.l_valid[i].next as u64));
-        v.push((format!("l_addr${i}"), tb.l_addr[i].next.0 as u64));
-        v.push((format!("l_port${i}"), tb.l_port[i].next.to_u64()));
-        v.push((format!("l_mode${i}"), tb.l_mode[i].next.to_u64()));
-    }
+    v.extend(hdl::config_inputs!(tb));
     v
 }
 
@@ -228,7 +177,7 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
         },
     );
     let mut tb = Testbench::new(PipelineTest::default(), |t| &mut t.clock).unwrap();
-    drive_config(&mut tb, &cfg);
+    hdl::drive_config!(tb, &cfg);
     let mut traffic = Traffic::new(seed);
     let mut rng = XorShift64::new(seed + 1);
     let mut drv = [
@@ -364,29 +313,7 @@ fn run(total: usize, seed: u64, trace: bool) -> (Nic, Trace) {
                 .drain_events()
                 .map(|t| (t.key, t.old.code() as u32, t.new.code() as u32, t.slot))
                 .collect();
-            let got: Vec<_> = tb
-                .ev_valid
-                .val()
-                .then(|| {
-                    let k = [
-                        tb.ev_key[0].val().0,
-                        tb.ev_key[1].val().0,
-                        tb.ev_key[2].val().0,
-                    ];
-                    (
-                        FlowKey {
-                            peer_addr: k[0].to_be_bytes(),
-                            host_addr: k[1].to_be_bytes(),
-                            peer_port: (k[2] >> 16) as u16,
-                            host_port: k[2] as u16,
-                        },
-                        tb.ev_old.val().0,
-                        tb.ev_new.val().0,
-                        tb.ev_slot.val().0,
-                    )
-                })
-                .into_iter()
-                .collect();
+            let got: Vec<_> = hdl::transition_event!(tb).into_iter().collect();
             assert_eq!(got, want, "decision {decided}: event");
             let pulses = tb.cnt.iter().chain(tb.cnt_hi.iter());
             for (n, p) in hw_counts.iter_mut().zip(pulses) {

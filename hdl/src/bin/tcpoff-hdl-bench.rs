@@ -144,18 +144,7 @@ fn run(frames: &[(bool, Vec<u8>)]) -> std::result::Result<Result, String> {
     );
     let mut tb = Testbench::new(DecisionPipeline::<BUCKET_BITS>::default(), |t| &mut t.clock)
         .map_err(|e| format!("design check: {e:?}"))?;
-    for (k, key) in cfg.cookie_key.iter().enumerate() {
-        for (j, half) in key.iter().enumerate() {
-            tb.cookie_key[4 * k + 2 * j].next = Lane(*half as u32);
-            tb.cookie_key[4 * k + 2 * j + 1].next = Lane((*half >> 32) as u32);
-        }
-    }
-    tb.proxy_mss.next = Lane(cfg.proxy.mss as u32);
-    tb.proxy_ws.next = Lane(cfg.proxy.wscale as u32);
-    tb.verify_csum.next = cfg.verify_checksums;
-    tb.loose.next = cfg.loose;
-    tb.flood_syn_rate.next = Lane(cfg.flood_syn_rate);
-    tb.flood_pending.next = Lane(cfg.flood_pending);
+    hdl::drive_config!(tb, &cfg);
     let now = Instant::from_secs(100_000);
     let mut expected: VecDeque<Verdict> = VecDeque::new();
     let (mut sent, mut decided) = (0usize, 0usize);
