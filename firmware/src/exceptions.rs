@@ -79,7 +79,9 @@ pub fn decide(frame: &[u8], ingress: Port, loose: bool, verify_checksums: bool) 
         Err(_) => PuntOutcome::Dropped(DropWhy::Malformed),
         Ok(f) => match f.payload {
             Payload::Ipv4Fragment(ip) => {
-                let hdr = frame.get(ip.offset..ip.offset + ip.header_len).unwrap_or(&[]);
+                let hdr = frame
+                    .get(ip.offset..ip.offset + ip.header_len)
+                    .unwrap_or(&[]);
                 if verify_checksums && wire::checksum::checksum(hdr) != 0 {
                     PuntOutcome::Dropped(DropWhy::BadChecksum)
                 } else {
@@ -110,19 +112,22 @@ impl<H: Hw, const N: usize> Firmware<'_, H, N> {
             if n < len {
                 PuntOutcome::Dropped(DropWhy::BadLength)
             } else {
-                decide(&self.frame[..len], port, self.cfg.loose, self.cfg.verify_checksums)
+                decide(
+                    &self.frame[..len],
+                    port,
+                    self.cfg.loose,
+                    self.cfg.verify_checksums,
+                )
             }
         };
         let o = match o {
-            PuntOutcome::Sent(out) => {
-                match self.hw.inject(out, &self.frame[..len]) {
-                    Ok(()) => {
-                        self.hw.count(Counter::FramesForwarded, 1);
-                        o
-                    }
-                    Err(_) => PuntOutcome::Dropped(DropWhy::InjectFailed),
+            PuntOutcome::Sent(out) => match self.hw.inject(out, &self.frame[..len]) {
+                Ok(()) => {
+                    self.hw.count(Counter::FramesForwarded, 1);
+                    o
                 }
-            }
+                Err(_) => PuntOutcome::Dropped(DropWhy::InjectFailed),
+            },
             d => d,
         };
         if let PuntOutcome::Dropped(why) = o {
@@ -134,7 +139,10 @@ impl<H: Hw, const N: usize> Firmware<'_, H, N> {
                 DropWhy::NotLoose => self.hw.count(Counter::UntrackedDrops, 1),
             }
             if why == DropWhy::InjectFailed {
-                warn!("punted frame of {=u32} bytes not sent: inject refused", len as u32);
+                warn!(
+                    "punted frame of {=u32} bytes not sent: inject refused",
+                    len as u32
+                );
             }
         }
         o

@@ -85,9 +85,15 @@ impl<'t, H: Hw, const N: usize> Firmware<'t, H, N> {
             frame: [0; MAX_FRAME],
         };
         if capacity as usize > N {
-            error!("table has {=u32} slots, timers only {=u32}", capacity, N as u32);
+            error!(
+                "table has {=u32} slots, timers only {=u32}",
+                capacity, N as u32
+            );
         }
-        info!("tcpoff firmware {=u32:x} up, {=u32} slots", FW_VERSION, capacity);
+        info!(
+            "tcpoff firmware {=u32:x} up, {=u32} slots",
+            FW_VERSION, capacity
+        );
         let now = fw.hw.now();
         fw.rescan(now);
         fw
@@ -148,7 +154,10 @@ impl<'t, H: Hw, const N: usize> Firmware<'t, H, N> {
         }
         let lost = self.hw.transitions_lost();
         if lost != self.lost_seen {
-            warn!("{=u32} transition events lost: rescanning", lost.wrapping_sub(self.lost_seen));
+            warn!(
+                "{=u32} transition events lost: rescanning",
+                lost.wrapping_sub(self.lost_seen)
+            );
             self.lost_seen = lost;
             self.rescan(now);
         }
@@ -245,11 +254,7 @@ impl<'t, H: Hw, const N: usize> Firmware<'t, H, N> {
             self.post(&Event::Alarm(a));
             warn!(
                 "CLOSE_WAIT for {=u32} s: {=[u8]}:{=u16} <- {=[u8]}:{=u16}",
-                age,
-                e.key.host_addr,
-                e.key.host_port,
-                e.key.peer_addr,
-                e.key.peer_port
+                age, e.key.host_addr, e.key.host_port, e.key.peer_addr, e.key.peer_port
             );
         }
         let v = View {

@@ -21,8 +21,7 @@ use proto::config::NicConfig;
 use proto::table::{flags, Entry};
 use proto::time::Instant;
 use proto::wire::{
-    self, Frame, GenFrame, Ipv4Info, Payload, SegmentSpec, TcpFlags, TcpInfo, TcpOptions,
-    Timestamp,
+    self, Frame, GenFrame, Ipv4Info, Payload, SegmentSpec, TcpFlags, TcpInfo, TcpOptions, Timestamp,
 };
 
 use crate::hw::PortMacs;

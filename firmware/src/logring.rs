@@ -77,7 +77,9 @@ impl<const B: usize> LogQueue<B> {
         if !self.in_frame || self.dropping {
             return;
         }
-        if self.write + bytes.len() - self.read > B || self.write - self.commit - 2 + bytes.len() > u16::MAX as usize {
+        if self.write + bytes.len() - self.read > B
+            || self.write - self.commit - 2 + bytes.len() > u16::MAX as usize
+        {
             self.dropping = true;
             return;
         }

@@ -49,8 +49,7 @@ impl<H: Hw, const N: usize> Firmware<'_, H, N> {
             Err(_) => Err(MboxError::BadArgument),
             Ok((cmd, _)) => self.command(&cmd),
         };
-        self.hw
-            .mailbox_done(&MailboxReply { tag, result }.encode());
+        self.hw.mailbox_done(&MailboxReply { tag, result }.encode());
     }
 
     /// Run one command.

@@ -97,7 +97,8 @@ impl Mmio {
 
     fn post(&mut self, words: &[u32; EVENT_WORDS], doorbell: u32) -> bool {
         for (i, w) in words.iter().enumerate() {
-            self.port.write32(fw::POST_DESC + 4 * i as u32, w & !PHASE_BIT);
+            self.port
+                .write32(fw::POST_DESC + 4 * i as u32, w & !PHASE_BIT);
         }
         self.port.write32(doorbell, 1);
         self.port.read32(fw::POST_STATUS) & 1 == 0
@@ -142,7 +143,10 @@ impl Hw for Mmio {
 
     fn set_secret(&mut self, key: [Key128; 2]) -> Result<u32, HwError> {
         let mut w = self.win(BlockKind::Config);
-        for (i, v) in [key[0][0], key[0][1], key[1][0], key[1][1]].iter().enumerate() {
+        for (i, v) in [key[0][0], key[0][1], key[1][0], key[1][1]]
+            .iter()
+            .enumerate()
+        {
             w.write32(cfg::cookie_key(2 * i), *v as u32);
             w.write32(cfg::cookie_key(2 * i + 1), (*v >> 32) as u32);
         }
@@ -245,7 +249,10 @@ impl Hw for Mmio {
         if !idle {
             return Err(HwError::Timeout);
         }
-        x.write32(xq::INJ_CTRL, port_code(port) as u32 | (frame.len() as u32) << 16);
+        x.write32(
+            xq::INJ_CTRL,
+            port_code(port) as u32 | (frame.len() as u32) << 16,
+        );
         for c in frame.chunks(4) {
             x.write32(xq::INJ_DATA, be_word(c));
         }

@@ -254,7 +254,10 @@ mod tests {
             expect.sort();
             assert_eq!(got, expect, "at tick {now}");
         }
-        assert_eq!(w.armed() as usize, reference.iter().filter(|r| r.is_some()).count());
+        assert_eq!(
+            w.armed() as usize,
+            reference.iter().filter(|r| r.is_some()).count()
+        );
     }
 
     #[test]
