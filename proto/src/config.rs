@@ -2,6 +2,7 @@
 //!
 //! The register map's configuration block ([`crate::regs`]) carries exactly these fields.
 
+use crate::state::TcpState;
 use crate::time::Duration;
 
 /// A 128-bit SipHash key as Linux's `siphash_key_t`: `[key[0], key[1]]`, key[0] xored into v0/v2,
@@ -163,4 +164,20 @@ impl NicConfig {
             .iter()
             .find(|l| l.port == port && (l.addr == addr || l.addr == [0; 4]))
     }
+}
+
+/// The idle time after which a table entry in `state` expires (at most [`MAX_ENTRY_TIMEOUT`]):
+/// TIME-WAIT `time_wait`; SYN-SENT / SYN-RECEIVED `syn_recv_timeout`; FIN-WAIT-1/2, CLOSING,
+/// LAST-ACK `fin_timeout`; every other state `established_idle`. One definition for the
+/// model's sweep ([`crate::nic::Nic::expire`]) and the firmware's timing wheel.
+pub fn entry_timeout(cfg: &NicConfig, state: TcpState) -> Duration {
+    let t = match state {
+        TcpState::TimeWait => cfg.time_wait,
+        TcpState::SynSent | TcpState::SynReceived => cfg.syn_recv_timeout,
+        TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing | TcpState::LastAck => {
+            cfg.fin_timeout
+        }
+        _ => cfg.established_idle,
+    };
+    t.min(MAX_ENTRY_TIMEOUT)
 }

@@ -621,16 +621,7 @@ impl Nic {
     /// The idle time after which an entry in `state` expires (at most
     /// [`crate::config::MAX_ENTRY_TIMEOUT`]).
     pub fn timeout(&self, state: TcpState) -> crate::time::Duration {
-        let c = &self.cfg;
-        let t = match state {
-            TcpState::TimeWait => c.time_wait,
-            TcpState::SynSent | TcpState::SynReceived => c.syn_recv_timeout,
-            TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing | TcpState::LastAck => {
-                c.fin_timeout
-            }
-            _ => c.established_idle,
-        };
-        t.min(crate::config::MAX_ENTRY_TIMEOUT)
+        crate::config::entry_timeout(&self.cfg, state)
     }
 
     /// Run the timers as of `now`: every entry idle for longer than its state's timeout

@@ -734,6 +734,85 @@ pub mod xq {
     }
 }
 
+/// The firmware's view of the device (the embedded RISC-V core's address map; not in BAR0 and
+/// not seen by the host). The core reaches the BAR0 blocks at [`fw::BAR0_BASE`] + their BAR0
+/// offsets, through its own instance of the windowed registers (Table INDEX/CMD/DATA, Exception),
+/// so its commands never interleave with the host's; and the firmware port at [`fw::PORT_BASE`]
+/// carries what only the firmware needs: the pipeline's transition events (the feed of the
+/// timing wheel), posting descriptors into the event and log rings, the firmware side of the
+/// mailbox, a DMA engine into host memory, counter increments and the MAC addresses generated
+/// frames use. Added for the firmware (contract 1.0 minor addition; `docs/firmware.md`).
+pub mod fw {
+    use crate::events::{EVENT_WORDS, MBOX_REPLY_WORDS};
+
+    /// Where the core sees BAR0 (same offsets as the host's BAR0).
+    pub const BAR0_BASE: u32 = 0x4000_0000;
+    /// Where the core sees the firmware port.
+    pub const PORT_BASE: u32 = 0x4001_0000;
+    /// Bytes of the DMA bounce buffer ([`DMA_BUF`]): the largest single DMA transfer.
+    pub const DMA_BUF_BYTES: u32 = 256;
+
+    fields! {
+        /// The head of the pipeline's transition-event queue (a `TransitionEvent`); word 0 bit 31 = one is waiting.
+        TEV_DESC = 0x10, Ro [EVENT_WORDS as u32; 4];
+        /// Write 1: drop the head transition event, show the next.
+        TEV_POP = 0x30, Doorbell;
+        /// Transition events the queue dropped because it was full (the firmware rescans the table when this moves).
+        TEV_LOST = 0x34, Ro;
+        /// A descriptor to post (event or log ring), words 0..7; the device sets the phase bit.
+        POST_DESC = 0x40, Wo [EVENT_WORDS as u32; 4];
+        /// Write 1: DMA POST_DESC into the event ring at PROD (dropped and counted in LOST when full).
+        POST_EVENT = 0x60, Doorbell;
+        /// Write 1: DMA POST_DESC into the log ring at PROD (dropped and counted in LOST when full).
+        POST_LOG = 0x64, Doorbell;
+        /// Bit 0: the last post was dropped (ring full or not enabled).
+        POST_STATUS = 0x68, Ro;
+        /// Bit 0: the host rang the mailbox DOORBELL and the firmware has not taken the command.
+        MBOX_PENDING = 0x70, Ro;
+        /// Write 1: take the command (Mailbox STATUS := busy); CMD and ARG hold it.
+        MBOX_TAKE = 0x74, Doorbell;
+        /// The reply image (`MailboxReply::encode`: STATUS, RESP_LEN, RESP words).
+        MBOX_REPLY = 0x78, Wo [MBOX_REPLY_WORDS as u32; 4];
+        /// Write 1: publish MBOX_REPLY in the Mailbox block and raise the Mailbox interrupt.
+        MBOX_DONE = 0xA0, Doorbell;
+        /// The value the Mailbox block's HEARTBEAT shows (milliseconds the firmware has run).
+        HEARTBEAT = 0xA4, Wo;
+        /// DMA host address, low word.
+        DMA_ADDR_LO = 0xB0, Rw;
+        /// DMA host address, high word.
+        DMA_ADDR_HI = 0xB4, Rw;
+        /// DMA length in bytes (1 ..= DMA_BUF_BYTES).
+        DMA_LEN = 0xB8, Rw;
+        /// Write 1: copy DMA_BUF to host memory; write 2: copy host memory into DMA_BUF.
+        DMA_GO = 0xBC, Doorbell;
+        /// Bit 0 BUSY; bit 1 ERROR (IOMMU fault or bad length) of the last transfer.
+        DMA_STATUS = 0xC0, Ro;
+        /// Write counter index (bits 15:0) and increment (bits 31:16): adds to that live counter.
+        CNT_ADD = 0xC4, Wo;
+        /// Source MAC of the last frame received on the wire port: bytes 0..3 (first byte in bits 31:24).
+        MAC_WIRE_HI = 0xC8, Ro;
+        /// ... bytes 4, 5 in bits 31:16.
+        MAC_WIRE_LO = 0xCC, Ro;
+        /// Source MAC of the last frame received on the host port: bytes 0..3.
+        MAC_HOST_HI = 0xD0, Ro;
+        /// ... bytes 4, 5 in bits 31:16.
+        MAC_HOST_LO = 0xD4, Ro;
+        /// The DMA bounce buffer, little-endian words (byte i in word i/4, bits 8(i%4)+7:8(i%4)).
+        DMA_BUF = 0x100, Rw [DMA_BUF_BYTES / 4; 4];
+    }
+
+    /// DMA_GO: host memory := DMA_BUF.
+    pub const DMA_TO_HOST: u32 = 1;
+    /// DMA_GO: DMA_BUF := host memory.
+    pub const DMA_FROM_HOST: u32 = 2;
+    /// DMA_STATUS: the transfer is running.
+    pub const DMA_BUSY: u32 = 1 << 0;
+    /// DMA_STATUS: the last transfer failed.
+    pub const DMA_ERROR: u32 = 1 << 1;
+    /// Bytes the firmware port occupies.
+    pub const PORT_SIZE: u32 = 0x200;
+}
+
 /// Counter block: [`Counter::COUNT`] 64-bit counters, counter `i` at `VALUE + 8 * i` (lo) and
 /// `VALUE + 8 * i + 4` (hi). Reads come from a snapshot bank: CTRL bit 0 (SNAPSHOT) copies every
 /// live counter into it in one clock, so a set read together is consistent; bit 1 (CLEAR) zeroes
