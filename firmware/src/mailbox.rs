@@ -148,7 +148,10 @@ impl<H: Hw, const N: usize> Firmware<'_, H, N> {
         if len < RECORD_BYTES {
             return Err(MboxError::NoSpace);
         }
-        if start > self.capacity || addr % 4 != 0 || addr.checked_add(len as u64).is_none() {
+        if start > self.capacity
+            || !addr.is_multiple_of(4)
+            || addr.checked_add(len as u64).is_none()
+        {
             return Err(MboxError::BadArgument);
         }
         let room = len / RECORD_BYTES;
@@ -196,7 +199,7 @@ impl<H: Hw, const N: usize> Firmware<'_, H, N> {
                 Ok(to) => {
                     moved += 1;
                     if e.state == TcpState::CloseWait {
-                        let since = cw.map(|m| Instant::from_millis(m));
+                        let since = cw.map(Instant::from_millis);
                         self.timers.set_close_wait(to, since.or(Some(now)));
                     }
                     let v = View::of(&e, now, self.timers.close_wait_ms(to, now));

@@ -31,7 +31,7 @@ fn timeouts(fw: &Fw) -> Vec<(u32, TcpState, TransitionCause, Instant)> {
 fn expires_at(cfg: NicConfig, state: TcpState, at: Instant, expect: Instant) {
     let mut rig = Rig::new(cfg);
     let k = key(1);
-    rig.into_state(&k, state, at);
+    rig.drive_to_state(&k, state, at);
     let slot = rig.slot(&k).unwrap();
     let mut t = timers();
     let mut fw = start(rig.device(), &mut t);
@@ -153,7 +153,7 @@ fn idle_established_expires_after_8h_and_traffic_moves_it() {
 fn close_wait_alarm_names_the_connection_once_at_the_alarm_age() {
     let mut rig = Rig::new(NicConfig::default());
     let k = key(3);
-    rig.into_state(&k, TcpState::CloseWait, secs(500.0));
+    rig.drive_to_state(&k, TcpState::CloseWait, secs(500.0));
     let slot = rig.slot(&k).unwrap();
     let mut t = timers();
     let mut fw = start(rig.device(), &mut t);
@@ -376,7 +376,7 @@ fn the_whole_table_agrees_with_the_model_sweep_second_by_second() {
     let n = 360u16;
     for i in 0..n {
         // Opened over 0 .. 90 s at odd fractions of a second.
-        rig.into_state(
+        rig.drive_to_state(
             &key(i),
             states[i as usize % states.len()],
             secs(i as f64 * 0.25 + 0.037),
@@ -391,7 +391,7 @@ fn the_whole_table_agrees_with_the_model_sweep_second_by_second() {
     let mut at = 90.0;
     while at < 500.0 {
         // Traffic refreshes some established connections (no event: the wheel learns lazily).
-        if step % 7 == 0 {
+        if step.is_multiple_of(7) {
             let i = ((step * 37) % n as u32) as u16;
             let k = key(i);
             if rig

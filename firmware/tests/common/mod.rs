@@ -116,7 +116,7 @@ impl Rig {
     }
 
     /// Drive flow `k` into `state` (host endpoint), all at `at`.
-    pub fn into_state(&mut self, k: &FlowKey, state: TcpState, at: Instant) {
+    pub fn drive_to_state(&mut self, k: &FlowKey, state: TcpState, at: Instant) {
         match state {
             TcpState::SynReceived => {
                 self.peer(k, PISN, 0, S, at);
@@ -130,11 +130,11 @@ impl Rig {
                 self.host(k, HISN + 1, PISN + 1, F | A, at);
             }
             TcpState::FinWait2 => {
-                self.into_state(k, TcpState::FinWait1, at);
+                self.drive_to_state(k, TcpState::FinWait1, at);
                 self.peer(k, PISN + 1, HISN + 2, A, at);
             }
             TcpState::TimeWait => {
-                self.into_state(k, TcpState::FinWait2, at);
+                self.drive_to_state(k, TcpState::FinWait2, at);
                 self.peer(k, PISN + 1, HISN + 2, F | A, at);
                 self.host(k, HISN + 2, PISN + 2, A, at);
             }
@@ -144,11 +144,11 @@ impl Rig {
                 self.host(k, HISN + 1, PISN + 2, A, at);
             }
             TcpState::LastAck => {
-                self.into_state(k, TcpState::CloseWait, at);
+                self.drive_to_state(k, TcpState::CloseWait, at);
                 self.host(k, HISN + 1, PISN + 2, F | A, at);
             }
             TcpState::Closing => {
-                self.into_state(k, TcpState::FinWait1, at);
+                self.drive_to_state(k, TcpState::FinWait1, at);
                 self.peer(k, PISN + 1, HISN + 1, F | A, at);
             }
             s => panic!("no recipe for {s:?}"),
