@@ -741,7 +741,7 @@ pub mod xq {
 /// carries what only the firmware needs: the pipeline's transition events (the feed of the
 /// timing wheel), posting descriptors into the event and log rings, the firmware side of the
 /// mailbox, a DMA engine into host memory, counter increments and the MAC addresses generated
-/// frames use. Added for the firmware (contract 1.0 minor addition; `docs/firmware.md`).
+/// frames use. Added for the firmware (contract 1.0 minor addition).
 pub mod fw {
     use crate::events::{EVENT_WORDS, MBOX_REPLY_WORDS};
 
